@@ -1,0 +1,73 @@
+// Rolling statistics of one (dataset, arm): sufficient statistics per time bucket, so that the
+// estimates over any recent span (the release's, for a concurrent comparison) are a merge of
+// buckets. Memory is bounded by max_buckets x (columns + sketch buckets).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+
+#include "detector/quantile_sketch.h"
+#include "detector/sample.h"
+
+namespace canaryd {
+
+struct RateTotals {
+  std::uint64_t count = 0;  // nulls or duplicate rows
+  std::uint64_t rows = 0;   // rows of the loads that reported the count
+  std::uint64_t loads = 0;
+  double Rate() const { return rows == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(rows); }
+};
+
+struct ArmTotals {
+  std::uint64_t loads = 0;
+  std::uint64_t rows = 0;
+  std::map<std::string, RateTotals, std::less<>> nulls;  // by column
+  RateTotals duplicates;
+  QuantileSketch freshness;
+  std::uint64_t freshness_within_slo = 0;
+
+  void Add(const Sample& sample, double slo_s);
+  void Merge(const ArmTotals& other);
+  double MeanRows() const {
+    return loads == 0 ? 0.0 : static_cast<double>(rows) / static_cast<double>(loads);
+  }
+  double ShareWithinSlo() const {
+    return freshness.count() == 0 ? 0.0
+                                  : static_cast<double>(freshness_within_slo) /
+                                        static_cast<double>(freshness.count());
+  }
+};
+
+struct ArmSeriesOptions {
+  std::int64_t bucket_ms = 5 * 60 * 1000;
+  std::size_t max_buckets = 576;  // 48 hours of 5-minute buckets
+  double freshness_slo_s = 900.0;
+};
+
+class ArmSeries {
+ public:
+  explicit ArmSeries(ArmSeriesOptions options = {});
+
+  // Samples may arrive a little out of time order; one older than the oldest kept bucket is
+  // counted in the oldest bucket rather than lost.
+  void Add(const Sample& sample);
+
+  // Totals over the buckets that end after since_ms (bucket granularity).
+  ArmTotals Since(std::int64_t since_ms) const;
+
+  std::uint64_t loads() const { return loads_; }
+  std::size_t bucket_count() const { return buckets_.size(); }
+
+ private:
+  struct Bucket {
+    std::int64_t index;  // ts_ms / bucket_ms
+    ArmTotals totals;
+  };
+  ArmSeriesOptions options_;
+  std::deque<Bucket> buckets_;  // ascending index
+  std::uint64_t loads_ = 0;
+};
+
+}  // namespace canaryd

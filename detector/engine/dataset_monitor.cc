@@ -1,0 +1,65 @@
+#include "detector/engine/dataset_monitor.h"
+
+namespace canaryd {
+
+DatasetMonitor::DatasetMonitor(std::string dataset, const EngineOptions* options)
+    : dataset_(std::move(dataset)),
+      options_(options),
+      deduper_(options->dedupe),
+      baseline_series_(options->series) {}
+
+DatasetContext DatasetMonitor::Context() const {
+  return DatasetContext{&options_->judge, &registry_, &baseline_, &baseline_series_};
+}
+
+ApplyOutcome DatasetMonitor::Apply(const Sample& sample,
+                                   std::vector<ReleaseDatasetView>* decided) {
+  switch (deduper_.Observe(sample.arm, sample.load_id, sample.ts_ms)) {
+    case Delivery::kDuplicate: return ApplyOutcome::kDuplicate;
+    case Delivery::kTooOld: return ApplyOutcome::kTooOld;
+    case Delivery::kFirst: break;
+  }
+  const std::vector<LoadValue> values = registry_.Extract(sample);
+  const DatasetContext ctx = Context();
+
+  if (sample.arm == Arm::kBaseline) {
+    baseline_.Add(sample, values);
+    baseline_series_.Add(sample);
+    for (auto& [name, judge] : releases_) {
+      if (judge->OnBaseline(sample, values, ctx)) decided->push_back(judge->View(ctx));
+    }
+    return ApplyOutcome::kApplied;
+  }
+
+  auto it = releases_.find(sample.release);
+  if (it == releases_.end()) {
+    it = releases_
+             .emplace(sample.release,
+                      std::make_unique<ReleaseJudge>(sample.release, dataset_, sample.ts_ms))
+             .first;
+  }
+  ReleaseJudge& judge = *it->second;
+  if (!judge.open()) return ApplyOutcome::kAfterDecision;
+  if (judge.OnCanary(sample, values, ctx)) decided->push_back(judge.View(ctx));
+  return ApplyOutcome::kApplied;
+}
+
+void DatasetMonitor::AppendViews(std::vector<ReleaseDatasetView>* out) const {
+  const DatasetContext ctx = Context();
+  for (const auto& [name, judge] : releases_) out->push_back(judge->View(ctx));
+}
+
+void DatasetMonitor::Retire(std::int64_t now_ms) {
+  std::erase_if(releases_, [&](const auto& entry) {
+    const ReleaseJudge& judge = *entry.second;
+    return !judge.open() && now_ms - judge.last_report_ms() > options_->retire_after_ms;
+  });
+}
+
+std::size_t DatasetMonitor::open_releases() const {
+  std::size_t n = 0;
+  for (const auto& [name, judge] : releases_) n += judge->open() ? 1 : 0;
+  return n;
+}
+
+}  // namespace canaryd

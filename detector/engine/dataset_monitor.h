@@ -1,0 +1,52 @@
+// Everything one dataset needs: the idempotency memory, the baseline's rolling statistics and
+// the judges of the releases under test. Owned by exactly one shard.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detector/engine/arm_series.h"
+#include "detector/engine/engine_options.h"
+#include "detector/judge/baseline_tracker.h"
+#include "detector/judge/metric.h"
+#include "detector/judge/release_judge.h"
+#include "detector/load_deduper.h"
+
+namespace canaryd {
+
+enum class ApplyOutcome : std::uint8_t {
+  kApplied,
+  kDuplicate,       // (dataset, arm, load_id) already counted
+  kTooOld,          // older than the idempotency memory: dropped rather than risk counting twice
+  kAfterDecision,   // canary report of a release that was already decided
+};
+
+class DatasetMonitor {
+ public:
+  DatasetMonitor(std::string dataset, const EngineOptions* options);
+
+  // Applies one report; appends the views of releases this report decided.
+  ApplyOutcome Apply(const Sample& sample, std::vector<ReleaseDatasetView>* decided);
+
+  void AppendViews(std::vector<ReleaseDatasetView>* out) const;
+  // Drops releases decided more than retire_after_ms (report time) before now_ms.
+  void Retire(std::int64_t now_ms);
+  std::size_t open_releases() const;
+  std::size_t releases() const { return releases_.size(); }
+
+ private:
+  DatasetContext Context() const;
+
+  std::string dataset_;
+  const EngineOptions* options_;
+  LoadDeduper deduper_;
+  MetricRegistry registry_;
+  BaselineTracker baseline_;
+  ArmSeries baseline_series_;
+  std::map<std::string, std::unique_ptr<ReleaseJudge>, std::less<>> releases_;
+};
+
+}  // namespace canaryd

@@ -1,0 +1,70 @@
+#include "detector/engine/engine.h"
+
+namespace canaryd {
+
+Engine::Engine(EngineOptions options, DecisionSink* sink)
+    : options_(std::move(options)), router_(options_.shards) {
+  if (options_.batch_size == 0) options_.batch_size = 1;
+  if (options_.queue_batches < 2) options_.queue_batches = 2;
+  for (int i = 0; i < router_.shards(); ++i) {
+    shards_.push_back(std::make_unique<Shard>(i, &options_, sink));
+    pending_.push_back(std::make_unique<SampleBatch>());
+    pending_.back()->reserve(options_.batch_size);
+  }
+  for (auto& shard : shards_) shard->Start();
+}
+
+Engine::~Engine() { Stop(); }
+
+void Engine::Submit(std::uint64_t seq, Sample sample) {
+  const auto shard = static_cast<std::size_t>(router_.ShardOf(sample.dataset));
+  auto& batch = pending_[shard];
+  batch->push_back(SequencedSample{seq, std::move(sample)});
+  ++submitted_;
+  if (batch->size() >= options_.batch_size) {
+    shards_[shard]->Push(std::move(batch));
+    batch = std::make_unique<SampleBatch>();
+    batch->reserve(options_.batch_size);
+  }
+}
+
+void Engine::Flush() {
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    if (!pending_[i]->empty()) {
+      shards_[i]->Push(std::move(pending_[i]));
+      pending_[i] = std::make_unique<SampleBatch>();
+    }
+  }
+  for (auto& shard : shards_) shard->WaitIdle();
+}
+
+void Engine::Stop() {
+  if (stopped_) return;
+  Flush();
+  for (auto& shard : shards_) shard->Stop();
+  stopped_ = true;
+}
+
+EngineStats Engine::Stats() const {
+  EngineStats stats;
+  stats.submitted = submitted_;
+  for (const auto& shard : shards_) {
+    const ShardCounters& c = shard->counters();
+    stats.applied += c.applied.load();
+    stats.duplicates += c.duplicates.load();
+    stats.too_old += c.too_old.load();
+    stats.after_decision += c.after_decision.load();
+  }
+  return stats;
+}
+
+std::vector<ReleaseDatasetView> Engine::Releases() const {
+  std::vector<ReleaseDatasetView> out;
+  for (const auto& shard : shards_) {
+    const auto snap = shard->snapshot();
+    out.insert(out.end(), snap->releases.begin(), snap->releases.end());
+  }
+  return out;
+}
+
+}  // namespace canaryd

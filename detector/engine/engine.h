@@ -1,0 +1,52 @@
+// The engine: routes reports by dataset to single-writer shards in batches and merges their
+// published snapshots for readers. Replay and the daemon use the same engine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "detector/engine/engine_options.h"
+#include "detector/engine/shard.h"
+#include "detector/engine/shard_router.h"
+
+namespace canaryd {
+
+struct EngineStats {
+  std::uint64_t submitted = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t too_old = 0;
+  std::uint64_t after_decision = 0;
+};
+
+class Engine {
+ public:
+  // sink receives decisions from the shard threads; it must outlive the engine.
+  Engine(EngineOptions options, DecisionSink* sink);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Producer side: one thread. seq orders decisions deterministically (e.g. the input line).
+  void Submit(std::uint64_t seq, Sample sample);
+  // Hands over partial batches and waits until every submitted report is applied.
+  void Flush();
+  // Stops the shard threads after applying what was submitted.
+  void Stop();
+
+  EngineStats Stats() const;
+  // Every known (release, dataset), from the shards' latest snapshots.
+  std::vector<ReleaseDatasetView> Releases() const;
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  EngineOptions options_;
+  ShardRouter router_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::unique_ptr<SampleBatch>> pending_;  // one filling batch per shard
+  std::uint64_t submitted_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace canaryd

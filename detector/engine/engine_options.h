@@ -1,0 +1,26 @@
+// Every knob of the engine in one place, with the defaults a first run uses.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "detector/engine/arm_series.h"
+#include "detector/judge/judge_options.h"
+#include "detector/load_deduper.h"
+
+namespace canaryd {
+
+struct EngineOptions {
+  JudgeOptions judge;
+  DedupeOptions dedupe;
+  ArmSeriesOptions series;
+  int shards = 2;
+  std::size_t batch_size = 256;     // reports per batch handed to a shard
+  std::size_t queue_batches = 64;   // batches in flight per shard before the producer waits
+  // A decided release is forgotten this long (report time) after its decision.
+  std::int64_t retire_after_ms = 24LL * 3600 * 1000;
+  // Shards republish their snapshot at most this often (wall clock), and on every decision.
+  std::int64_t snapshot_interval_ms = 200;
+};
+
+}  // namespace canaryd

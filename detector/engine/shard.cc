@@ -1,0 +1,118 @@
+#include "detector/engine/shard.h"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+namespace canaryd {
+namespace {
+std::int64_t MonotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink)
+    : id_(id), options_(options), sink_(sink), queue_(options->queue_batches) {
+  snapshot_.store(std::make_shared<const ShardSnapshot>());
+}
+
+Shard::~Shard() { Stop(); }
+
+void Shard::Start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+}
+
+void Shard::Stop() {
+  if (!thread_.joinable()) return;
+  stopping_.store(true);
+  pushed_.fetch_add(1);
+  pushed_.notify_one();
+  thread_.join();
+}
+
+void Shard::Push(std::unique_ptr<SampleBatch> batch) {
+  SampleBatch* raw = batch.release();
+  while (!queue_.push(raw)) {
+    // Full: wait for the writer to apply a batch (backpressure rather than unbounded memory).
+    const std::uint64_t seen = applied_.load();
+    if (queue_.write_available() == 0) applied_.wait(seen);
+  }
+  ++submitted_;
+  pushed_.fetch_add(1);
+  pushed_.notify_one();
+}
+
+void Shard::WaitIdle() {
+  // An empty batch asks the writer to publish a snapshot once everything before it is applied.
+  Push(std::make_unique<SampleBatch>());
+  for (;;) {
+    const std::uint64_t seen = applied_.load();
+    if (seen == submitted_) return;
+    applied_.wait(seen);
+  }
+}
+
+void Shard::Run() {
+  for (;;) {
+    const std::uint64_t seen = pushed_.load();
+    SampleBatch* batch = nullptr;
+    if (queue_.pop(batch)) {
+      Apply(*batch);
+      delete batch;
+      applied_.fetch_add(1);
+      applied_.notify_all();
+      continue;
+    }
+    if (stopping_.load()) break;
+    pushed_.wait(seen);
+  }
+  Publish();
+}
+
+void Shard::Apply(SampleBatch& batch) {
+  bool decided = false;
+  for (SequencedSample& item : batch) {
+    const Sample& s = item.sample;
+    auto it = datasets_.find(s.dataset);
+    if (it == datasets_.end()) {
+      it = datasets_.emplace(s.dataset, std::make_unique<DatasetMonitor>(s.dataset, options_))
+               .first;
+    }
+    decided_.clear();
+    switch (it->second->Apply(s, &decided_)) {
+      case ApplyOutcome::kApplied: counters_.applied.fetch_add(1, std::memory_order_relaxed); break;
+      case ApplyOutcome::kDuplicate:
+        counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case ApplyOutcome::kTooOld: counters_.too_old.fetch_add(1, std::memory_order_relaxed); break;
+      case ApplyOutcome::kAfterDecision:
+        counters_.after_decision.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
+    if (s.ts_ms > newest_ts_ms_) newest_ts_ms_ = s.ts_ms;
+    for (ReleaseDatasetView& view : decided_) {
+      spdlog::info("event=decision shard={} release={} dataset={} decision={} check={} reason=\"{}\"", id_,
+                   view.release, view.dataset, DecisionName(view.decision), view.deciding_check,
+                   view.reason);
+      decided = true;
+      if (sink_ != nullptr) sink_->OnDecision(DecisionEvent{item.seq, std::move(view)});
+    }
+  }
+  const std::int64_t now = MonotonicNs();
+  if (batch.empty() || decided || now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
+    for (auto& [name, monitor] : datasets_) monitor->Retire(newest_ts_ms_);
+    Publish();
+    last_publish_ns_ = now;
+  }
+}
+
+void Shard::Publish() {
+  auto snap = std::make_shared<ShardSnapshot>();
+  snap->batches_applied = applied_.load();
+  for (const auto& [name, monitor] : datasets_) monitor->AppendViews(&snap->releases);
+  snapshot_.store(std::move(snap));
+}
+
+}  // namespace canaryd

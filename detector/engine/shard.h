@@ -1,0 +1,97 @@
+// One writer thread that owns a disjoint set of datasets (design §3): reports arrive in batches
+// through a single-producer single-consumer lock-free queue; readers get immutable snapshots and
+// never block the writer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/lockfree/spsc_queue.hpp>
+
+#include "detector/engine/dataset_monitor.h"
+#include "detector/engine/engine_options.h"
+#include "detector/judge/verdict.h"
+#include "detector/sample.h"
+
+namespace canaryd {
+
+struct SequencedSample {
+  std::uint64_t seq = 0;  // position in the input; orders output deterministically
+  Sample sample;
+};
+using SampleBatch = std::vector<SequencedSample>;
+
+struct DecisionEvent {
+  std::uint64_t seq = 0;  // the report that made the decision
+  ReleaseDatasetView view;
+};
+
+// Receives decisions from shard threads. Decisions are rare (at most two per release), so an
+// implementation may lock.
+class DecisionSink {
+ public:
+  virtual ~DecisionSink() = default;
+  virtual void OnDecision(DecisionEvent event) = 0;
+};
+
+struct ShardCounters {
+  std::atomic<std::uint64_t> applied{0};
+  std::atomic<std::uint64_t> duplicates{0};
+  std::atomic<std::uint64_t> too_old{0};
+  std::atomic<std::uint64_t> after_decision{0};
+};
+
+struct ShardSnapshot {
+  std::uint64_t batches_applied = 0;
+  std::vector<ReleaseDatasetView> releases;
+};
+
+class Shard {
+ public:
+  Shard(int id, const EngineOptions* options, DecisionSink* sink);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  void Start();
+  void Stop();  // drains what was pushed, then joins
+
+  // Producer side (one thread). Waits while the queue is full. Takes ownership.
+  void Push(std::unique_ptr<SampleBatch> batch);
+  // Waits until every pushed batch has been applied and a fresh snapshot is published.
+  void WaitIdle();
+
+  std::shared_ptr<const ShardSnapshot> snapshot() const { return snapshot_.load(); }
+  const ShardCounters& counters() const { return counters_; }
+  std::size_t queue_depth() const { return queue_.read_available(); }
+
+ private:
+  void Run();
+  void Apply(SampleBatch& batch);
+  void Publish();
+
+  int id_;
+  const EngineOptions* options_;
+  DecisionSink* sink_;
+  boost::lockfree::spsc_queue<SampleBatch*> queue_;
+  std::uint64_t submitted_ = 0;  // producer thread only
+  std::atomic<std::uint64_t> pushed_{0};  // wakes the writer
+  std::atomic<std::uint64_t> applied_{0};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::shared_ptr<const ShardSnapshot>> snapshot_;
+  ShardCounters counters_;
+  std::thread thread_;
+
+  // Writer-thread state.
+  std::unordered_map<std::string, std::unique_ptr<DatasetMonitor>> datasets_;
+  std::int64_t newest_ts_ms_ = 0;
+  std::int64_t last_publish_ns_ = 0;
+  std::vector<ReleaseDatasetView> decided_;
+};
+
+}  // namespace canaryd

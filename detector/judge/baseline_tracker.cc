@@ -1,0 +1,62 @@
+#include "detector/judge/baseline_tracker.h"
+
+#include <algorithm>
+
+namespace canaryd {
+namespace {
+constexpr double kLevelWeight = 0.05;
+constexpr std::size_t kGapWindow = 16;
+}  // namespace
+
+BaselineTracker::PerMetric& BaselineTracker::At(int metric) {
+  const auto i = static_cast<std::size_t>(metric);
+  if (metrics_.size() <= i) metrics_.resize(i + 1);
+  return metrics_[i];
+}
+
+void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& values) {
+  for (const LoadValue& v : values) {
+    PerMetric& m = At(v.metric);
+    m.scale.Add(v.value);
+    m.level = m.has_level ? (1 - kLevelWeight) * m.level + kLevelWeight * v.value : v.value;
+    m.has_level = true;
+    m.last_all_null = v.every_row;
+  }
+  if (!sample.schema.empty()) schema_ = sample.schema;
+  if (loads_ > 0 && sample.ts_ms >= last_ts_ms_) {
+    gaps_ms_.push_back(sample.ts_ms - last_ts_ms_);
+    if (gaps_ms_.size() > kGapWindow) gaps_ms_.pop_front();
+  }
+  last_ts_ms_ = std::max(last_ts_ms_, sample.ts_ms);
+  ++loads_;
+}
+
+ScaleEstimate BaselineTracker::Scale(int metric) const {
+  const auto i = static_cast<std::size_t>(metric);
+  return i < metrics_.size() ? metrics_[i].scale.Estimate() : ScaleEstimate{};
+}
+
+bool BaselineTracker::HasLevel(int metric) const {
+  const auto i = static_cast<std::size_t>(metric);
+  return i < metrics_.size() && metrics_[i].has_level;
+}
+
+double BaselineTracker::Level(int metric) const {
+  return metrics_[static_cast<std::size_t>(metric)].level;
+}
+
+bool BaselineTracker::LastAllNull(int metric) const {
+  const auto i = static_cast<std::size_t>(metric);
+  return i < metrics_.size() && metrics_[i].last_all_null;
+}
+
+bool BaselineTracker::Reported(int metric) const { return HasLevel(metric); }
+
+std::int64_t BaselineTracker::MedianGapMs() const {
+  if (gaps_ms_.size() < 3) return 0;
+  std::vector<std::int64_t> g(gaps_ms_.begin(), gaps_ms_.end());
+  std::nth_element(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(g.size() / 2), g.end());
+  return g[g.size() / 2];
+}
+
+}  // namespace canaryd

@@ -1,0 +1,50 @@
+// What every release of a dataset needs to know about its baseline arm, kept once per dataset:
+// the per-metric scale of load-to-load variation, the typical level (for rate margins), the
+// latest schema, and how regularly baseline loads arrive (to tell a silent canary).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "detector/judge/metric.h"
+#include "detector/stats/scale_estimators.h"
+
+namespace canaryd {
+
+class BaselineTracker {
+ public:
+  void Add(const Sample& sample, const std::vector<LoadValue>& values);
+
+  ScaleEstimate Scale(int metric) const;
+  // Typical oriented value (an exponentially weighted mean over recent loads); nullopt if unseen.
+  bool HasLevel(int metric) const;
+  double Level(int metric) const;
+  // Whether the latest baseline load that reported this column had every row null.
+  bool LastAllNull(int metric) const;
+  bool Reported(int metric) const;
+
+  const std::string& schema() const { return schema_; }
+  std::int64_t last_ts_ms() const { return last_ts_ms_; }
+  std::uint64_t loads() const { return loads_; }
+  // Median gap between consecutive baseline loads over the recent ones; 0 while fewer than 3.
+  std::int64_t MedianGapMs() const;
+
+ private:
+  struct PerMetric {
+    SuccessiveDifferenceScale scale;
+    double level = 0.0;
+    bool has_level = false;
+    bool last_all_null = false;
+  };
+  PerMetric& At(int metric);
+
+  std::vector<PerMetric> metrics_;
+  std::string schema_;
+  std::int64_t last_ts_ms_ = 0;
+  std::uint64_t loads_ = 0;
+  std::deque<std::int64_t> gaps_ms_;
+};
+
+}  // namespace canaryd

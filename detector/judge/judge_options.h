@@ -1,0 +1,60 @@
+// The built-in default rules (design §4): every dataset's null rates, duplicate rate, row count and
+// freshness at alpha = 0.01 per release. The rules language (rules/) will override these per
+// dataset; until then they are the only rules.
+#pragma once
+
+#include <cstdint>
+
+#include "detector/stats/e_process.h"
+
+namespace canaryd {
+
+struct JudgeOptions {
+  // Chance that an A/A canary is ever rolled back, per (release, dataset), all checks together
+  // (Bonferroni over the statistical checks).
+  double alpha = 0.01;
+  // Chance of promoting a canary that is worse than the margin, per check (promotion needs every
+  // check, an intersection-union test, so no correction is needed across checks).
+  double promote_alpha = 0.05;
+
+  // Warm-up: fewer loads than this in either arm leaves a check NOT_EVALUATED.
+  int min_canary_loads = 3;
+  int min_baseline_loads = 3;
+  // Promotion also needs this many canary loads, so that a regression that starts a little later
+  // in the release still has a chance to show.
+  int promote_min_canary_loads = 10;
+
+  // Practical margins: differences smaller than these never roll back. A rate margin is the larger
+  // of relative and absolute (so 0.01% -> 0.012% is not "20% worse" in any useful sense).
+  double rate_margin_relative = 0.20;   // x1.2
+  double rate_margin_absolute = 0.001;  // +0.1 percentage point
+  double row_count_margin_relative = 0.10;  // canary loads 10% smaller
+  double freshness_margin_relative = 0.20;  // canary 20% later
+
+  // The rollback test's null is "effect <= fraction * margin". 0 tests for any worsening and
+  // leaves the margin to the point estimate; 1 asks for proof beyond the margin itself.
+  double rollback_null_margin_fraction = 0.0;
+
+  // Absolute freshness SLO: share of loads landing within slo seconds of schedule.
+  double freshness_slo_s = 900.0;
+  double freshness_slo_share = 0.95;
+
+  // Shadow mode: identical input should give identical output, so a paired difference beyond the
+  // tolerance in the bad direction on this many consecutive loads is a regression by itself.
+  bool shadow_tolerance_enabled = true;
+  double shadow_tolerance_relative = 0.02;
+  int shadow_tolerance_loads = 3;
+
+  // Canary silent: no canary load for max(silent_min_ms, gaps x the baseline's median arrival gap,
+  // gaps x the canary's longest recent gap) while the baseline keeps reporting.
+  std::int64_t silent_min_ms = 10 * 60 * 1000;
+  double silent_gap_multiple = 3.0;
+
+  // A scale below this (log units) is treated as this: zero-variance arms (a deterministic
+  // transform) still give finite, meaningful scores.
+  double scale_floor = 0.02;
+
+  GaussianMixtureOptions mixture;
+};
+
+}  // namespace canaryd

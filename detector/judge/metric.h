@@ -1,0 +1,56 @@
+// The per-load quantities the comparison checks test, each on a log scale and oriented so that a
+// positive difference (canary minus baseline) is the bad direction.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "detector/sample.h"
+
+namespace canaryd {
+
+enum class MetricKind : std::uint8_t { kNullRate, kDuplicateRate, kRowCount, kFreshness };
+
+struct MetricKey {
+  MetricKind kind;
+  std::string column;  // null_rate only
+
+  std::string Name() const;  // "null_rate(email)", "duplicate_rate", "row_count", "freshness"
+  bool operator==(const MetricKey&) const = default;
+};
+
+// One load's value of each metric it reports, in a dataset's metric numbering.
+struct LoadValue {
+  int metric;    // index into the dataset's MetricRegistry
+  double value;  // oriented log-scale value (see OrientedRate and friends)
+  bool every_row = false;  // rates: the count equals rows (a column 100% null)
+};
+
+// log((k + 1/2) / (rows + 1)) for rates: finite at zero counts and unbiased enough at small ones;
+// log(rows + 1) negated for row_count (fewer rows is bad); log(freshness + 1) for freshness.
+double OrientedRate(std::uint64_t count, std::uint64_t rows);
+double OrientedRowCount(std::uint64_t rows);
+double OrientedFreshness(double seconds);
+
+// Numbers metric keys per dataset in first-seen order, so per-load values are small vectors.
+class MetricRegistry {
+ public:
+  MetricRegistry();
+  int Intern(const MetricKey& key);
+  const MetricKey& key(int metric) const { return keys_[static_cast<std::size_t>(metric)]; }
+  int size() const { return static_cast<int>(keys_.size()); }
+
+  // The metrics this load reports. Rates need rows > 0: an empty load says nothing about them.
+  std::vector<LoadValue> Extract(const Sample& sample);
+
+  static constexpr int kRowCount = 0;
+  static constexpr int kFreshness = 1;
+  static constexpr int kDuplicateRate = 2;
+
+ private:
+  std::vector<MetricKey> keys_;
+};
+
+}  // namespace canaryd

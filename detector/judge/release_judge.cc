@@ -1,0 +1,410 @@
+#include "detector/judge/release_judge.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "detector/judge/evidence_text.h"
+
+namespace canaryd {
+namespace {
+
+constexpr std::size_t kMaxPending = 256;  // loads awaiting a partner; oldest dropped beyond
+constexpr std::size_t kCanaryGapWindow = 32;
+
+bool IsRate(const MetricKey& key) {
+  return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
+}
+
+// The absolute part of a rate margin on the log scale: log((p + abs) / p).
+double AbsoluteRateMarginLog(const BaselineTracker& baseline, int metric, double absolute) {
+  if (!baseline.HasLevel(metric)) return 0.0;
+  const double p = std::exp(baseline.Level(metric));
+  return std::log((p + absolute) / p);
+}
+
+double MarginLog(const MetricKey& key, int metric, const DatasetContext& ctx) {
+  const JudgeOptions& o = *ctx.options;
+  switch (key.kind) {
+    case MetricKind::kNullRate:
+    case MetricKind::kDuplicateRate:
+      return std::max(std::log1p(o.rate_margin_relative),
+                      AbsoluteRateMarginLog(*ctx.baseline, metric, o.rate_margin_absolute));
+    case MetricKind::kRowCount: return -std::log1p(-o.row_count_margin_relative);
+    case MetricKind::kFreshness: return std::log1p(o.freshness_margin_relative);
+  }
+  return 0.0;
+}
+
+double ToleranceLog(const MetricKey& key, int metric, const DatasetContext& ctx) {
+  const double relative = std::log1p(ctx.options->shadow_tolerance_relative);
+  if (!IsRate(key)) return relative;
+  return std::max(relative,
+                  AbsoluteRateMarginLog(*ctx.baseline, metric, ctx.options->rate_margin_absolute));
+}
+
+template <class Container>
+void PushBounded(Container* c, typename Container::value_type v) {
+  c->push_back(std::move(v));
+  if (c->size() > kMaxPending) c->erase(c->begin());
+}
+
+}  // namespace
+
+ReleaseJudge::ReleaseJudge(std::string release, std::string dataset, std::int64_t start_ms)
+    : release_(std::move(release)),
+      dataset_(std::move(dataset)),
+      start_ms_(start_ms) {}
+
+ComparisonCheck& ReleaseJudge::CheckFor(int metric, const DatasetContext& ctx) {
+  const auto i = static_cast<std::size_t>(metric);
+  if (checks_.size() <= i) checks_.resize(i + 1);
+  if (!checks_[i]) {
+    checks_[i] = std::make_unique<ComparisonCheck>(ctx.registry->key(metric), ctx.options);
+    ++check_count_;
+  }
+  return *checks_[i];
+}
+
+bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& values,
+                            const DatasetContext& ctx) {
+  if (!open()) return false;
+  last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
+  canary_series_.Add(sample);
+  if (canary_loads_ > 0 && sample.ts_ms >= last_canary_ms_) {
+    canary_gaps_ms_.push_back(sample.ts_ms - last_canary_ms_);
+    if (canary_gaps_ms_.size() > kCanaryGapWindow) canary_gaps_ms_.pop_front();
+  }
+  last_canary_ms_ = std::max(last_canary_ms_, sample.ts_ms);
+  ++canary_loads_;
+  if (!sample.schema.empty()) last_canary_schema_ = sample.schema;
+  if (sample.freshness_s) {
+    if (!late_share_) late_share_.emplace(1.0 - ctx.options->freshness_slo_share);
+    late_share_->Update(*sample.freshness_s > ctx.options->freshness_slo_s);
+    ++freshness_loads_;
+  }
+
+  for (const LoadValue& v : values) CheckFor(v.metric, ctx);
+  CheckRulesOnCanary(sample, values, ctx);
+
+  LoadRecord record{sample.load_id, values};
+  auto partner = std::find_if(recent_baseline_.begin(), recent_baseline_.end(),
+                              [&](const LoadRecord& b) { return b.load_id == sample.load_id; });
+  if (partner != recent_baseline_.end()) {
+    Pair(record, *partner, ctx);
+    std::erase_if(baseline_pending_,
+                  [&](const LoadRecord& b) { return b.load_id == sample.load_id; });
+    recent_baseline_.erase(partner);
+  } else {
+    PushBounded(&canary_pending_, std::move(record));
+    if (!paired_mode_ && !baseline_pending_.empty()) ScoreSplit(ctx);
+  }
+  return Evaluate(sample.ts_ms, ctx);
+}
+
+bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>& values,
+                              const DatasetContext& ctx) {
+  if (!open()) return false;
+  last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
+  ++baseline_loads_;
+  if (!sample.schema.empty() && !last_canary_schema_.empty() &&
+      sample.schema != last_canary_schema_ && !rule_failure_) {
+    rule_failure_ = RuleFailure{
+        "schema", "schema: canary " + last_canary_schema_ + " differs from baseline " +
+                      sample.schema + "; rollback"};
+  }
+
+  LoadRecord record{sample.load_id, values};
+  auto partner = std::find_if(canary_pending_.begin(), canary_pending_.end(),
+                              [&](const LoadRecord& c) { return c.load_id == sample.load_id; });
+  if (partner != canary_pending_.end()) {
+    Pair(*partner, record, ctx);
+    canary_pending_.erase(partner);
+  } else {
+    if (!paired_mode_) baseline_pending_.push_back(record);
+    PushBounded(&recent_baseline_, std::move(record));
+    if (!paired_mode_ && !canary_pending_.empty()) ScoreSplit(ctx);
+  }
+  CheckSilence(sample.ts_ms, ctx);
+  return Evaluate(sample.ts_ms, ctx);
+}
+
+void ReleaseJudge::Pair(const LoadRecord& canary, const LoadRecord& baseline,
+                        const DatasetContext& ctx) {
+  if (!paired_mode_) {
+    // From the first shadow pair on, the dataset is judged on pairs only: split groups would
+    // count the same loads twice.
+    paired_mode_ = true;
+    canary_pending_.clear();
+    baseline_pending_.clear();
+  }
+  for (const LoadValue& c : canary.values) {
+    for (const LoadValue& b : baseline.values) {
+      if (b.metric != c.metric) continue;
+      const MetricKey& key = ctx.registry->key(c.metric);
+      CheckFor(c.metric, ctx).ObservePaired(c.value - b.value, MarginLog(key, c.metric, ctx),
+                                            ToleranceLog(key, c.metric, ctx));
+    }
+  }
+}
+
+void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
+  for (std::size_t m = 0; m < checks_.size(); ++m) {
+    if (!checks_[m]) continue;
+    const int metric = static_cast<int>(m);
+    double canary_sum = 0, baseline_sum = 0;
+    int canary_n = 0, baseline_n = 0;
+    for (const LoadRecord& r : canary_pending_) {
+      for (const LoadValue& v : r.values) {
+        if (v.metric == metric) canary_sum += v.value, ++canary_n;
+      }
+    }
+    for (const LoadRecord& r : baseline_pending_) {
+      for (const LoadValue& v : r.values) {
+        if (v.metric == metric) baseline_sum += v.value, ++baseline_n;
+      }
+    }
+    if (canary_n == 0 || baseline_n == 0) continue;
+    checks_[m]->ObserveSplit(canary_sum / canary_n, canary_n, baseline_sum / baseline_n,
+                             baseline_n, ctx.baseline->Scale(metric),
+                             MarginLog(checks_[m]->key(), metric, ctx));
+  }
+  canary_pending_.clear();
+  baseline_pending_.clear();
+}
+
+void ReleaseJudge::CheckRulesOnCanary(const Sample& sample, const std::vector<LoadValue>& values,
+                                      const DatasetContext& ctx) {
+  if (rule_failure_) return;
+  const std::string& base_schema = ctx.baseline->schema();
+  if (!sample.schema.empty() && !base_schema.empty() && sample.schema != base_schema) {
+    rule_failure_ = RuleFailure{"schema", "schema: canary " + sample.schema +
+                                              " differs from baseline " + base_schema +
+                                              "; rollback"};
+    return;
+  }
+  for (const LoadValue& v : values) {
+    const MetricKey& key = ctx.registry->key(v.metric);
+    if (key.kind != MetricKind::kNullRate || !v.every_row) continue;
+    if (ctx.baseline->Reported(v.metric) && !ctx.baseline->LastAllNull(v.metric)) {
+      rule_failure_ = RuleFailure{
+          key.Name(), key.Name() + ": every row null in canary load " + sample.load_id +
+                          " while the baseline's are not; rollback"};
+      return;
+    }
+  }
+}
+
+void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContext& ctx) {
+  if (rule_failure_ || canary_loads_ == 0) return;
+  const JudgeOptions& o = *ctx.options;
+  const std::int64_t baseline_gap = ctx.baseline->MedianGapMs();
+  if (baseline_gap == 0) return;  // the baseline's rhythm is not known yet
+  std::int64_t longest_canary_gap = 0;
+  for (std::int64_t g : canary_gaps_ms_) longest_canary_gap = std::max(longest_canary_gap, g);
+  const auto limit = static_cast<std::int64_t>(
+      std::max({static_cast<double>(o.silent_min_ms),
+                o.silent_gap_multiple * static_cast<double>(baseline_gap),
+                o.silent_gap_multiple * static_cast<double>(longest_canary_gap)}));
+  const std::int64_t silent_for = baseline_ts_ms - last_canary_ms_;
+  if (silent_for <= limit) return;
+  rule_failure_ = RuleFailure{
+      "canary_silent", "canary_silent: no canary load for " + FormatDuration(silent_for) +
+                           " while the baseline kept reporting (limit " + FormatDuration(limit) +
+                           "); rollback"};
+}
+
+double ReleaseJudge::LogThreshold(const DatasetContext& ctx) const {
+  // Bonferroni on e-values: each of the K statistical checks gets alpha / K.
+  return std::log(static_cast<double>(std::max(1, check_count_)) / ctx.options->alpha);
+}
+
+Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
+                                         const DatasetContext& ctx) const {
+  const JudgeOptions& o = *ctx.options;
+  if (baseline_loads_ == 0) return Verdict::kInconclusive;
+  if (canary_loads_ < static_cast<std::uint64_t>(o.min_canary_loads) ||
+      baseline_loads_ < static_cast<std::uint64_t>(o.min_baseline_loads)) {
+    return Verdict::kNotEvaluated;
+  }
+  if (check.observations() == 0) return Verdict::kNotEvaluated;
+  if (o.shadow_tolerance_enabled && check.divergent_streak() >= o.shadow_tolerance_loads) {
+    return Verdict::kFail;
+  }
+  const double log_threshold = LogThreshold(ctx);
+  const bool practical = check.RecentEffect() >= check.margin_log();
+  if (check.log_e_regression() >= log_threshold && practical) return Verdict::kFail;
+  if (check.log_e_regression() >= 0.5 * log_threshold && check.RecentEffect() > 0) {
+    return Verdict::kWarn;
+  }
+  return Verdict::kPass;
+}
+
+bool ReleaseJudge::NonInferior(const ComparisonCheck& check, const DatasetContext& ctx) const {
+  return check.observations() > 0 &&
+         check.log_e_non_inferiority() >= -std::log(ctx.options->promote_alpha);
+}
+
+bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
+  if (!open()) return false;
+  if (rule_failure_) {
+    Decide(Decision::kRollback, ts_ms, rule_failure_->check, rule_failure_->sentence);
+    return true;
+  }
+  const ComparisonCheck* worst = nullptr;
+  bool all_non_inferior = true;
+  int evaluated = 0;
+  for (const auto& check : checks_) {
+    if (!check) continue;
+    const Verdict v = StatisticalVerdict(*check, ctx);
+    if (v == Verdict::kFail &&
+        (worst == nullptr || check->log_e_regression() > worst->log_e_regression())) {
+      worst = check.get();
+    }
+    if (check->observations() == 0) continue;  // never comparable: does not block promotion
+    ++evaluated;
+    if (v != Verdict::kPass || !NonInferior(*check, ctx)) all_non_inferior = false;
+  }
+  if (worst != nullptr) {
+    const bool tolerance_rule =
+        ctx.options->shadow_tolerance_enabled &&
+        worst->divergent_streak() >= ctx.options->shadow_tolerance_loads &&
+        worst->log_e_regression() < LogThreshold(ctx);
+    std::string reason =
+        tolerance_rule
+            ? worst->key().Name() + ": paired difference beyond the shadow tolerance on " +
+                  std::to_string(worst->divergent_streak()) + " consecutive loads; rollback"
+            : SentenceFor(EvidenceFor(*worst, Verdict::kFail, ctx));
+    Decide(Decision::kRollback, ts_ms, worst->key().Name(), std::move(reason));
+    return true;
+  }
+  if (evaluated > 0 && all_non_inferior &&
+      canary_loads_ >= static_cast<std::uint64_t>(ctx.options->promote_min_canary_loads)) {
+    Decide(Decision::kPromote, ts_ms, "all",
+           "every check shown no worse than its margin over " + std::to_string(canary_loads_) +
+               " canary loads; promote");
+    return true;
+  }
+  return false;
+}
+
+void ReleaseJudge::Decide(Decision decision, std::int64_t ts_ms, std::string check,
+                          std::string reason) {
+  decision_ = decision;
+  decided_at_ms_ = ts_ms;
+  deciding_check_ = std::move(check);
+  reason_ = std::move(reason);
+}
+
+CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict verdict,
+                                        const DatasetContext& ctx) const {
+  CheckEvidence e;
+  e.check = check.key().Name();
+  e.verdict = verdict;
+  e.method = check.paired_observations() > 0 ? "paired" : "split";
+  e.non_inferior = NonInferior(check, ctx);
+  e.log_e_regression = check.log_e_regression();
+  e.log_threshold = LogThreshold(ctx);
+  e.log_e_non_inferiority = check.log_e_non_inferiority();
+  e.log_promote_threshold = -std::log(ctx.options->promote_alpha);
+  e.effect_log = check.RecentEffect();
+  e.margin_log = check.margin_log();
+  e.observations = check.observations();
+  e.canary_loads = canary_loads_;
+  e.baseline_loads = baseline_loads_;
+
+  const ArmTotals canary = canary_series_.Since(start_ms_);
+  const ArmTotals baseline = ctx.baseline_series->Since(start_ms_);
+  switch (check.key().kind) {
+    case MetricKind::kNullRate: {
+      const auto c = canary.nulls.find(check.key().column);
+      const auto b = baseline.nulls.find(check.key().column);
+      const RateTotals ct = c == canary.nulls.end() ? RateTotals{} : c->second;
+      const RateTotals bt = b == baseline.nulls.end() ? RateTotals{} : b->second;
+      e.unit = "rate";
+      e.canary_estimate = ct.Rate();
+      e.baseline_estimate = bt.Rate();
+      e.canary_rows = ct.rows;
+      e.baseline_rows = bt.rows;
+      break;
+    }
+    case MetricKind::kDuplicateRate:
+      e.unit = "rate";
+      e.canary_estimate = canary.duplicates.Rate();
+      e.baseline_estimate = baseline.duplicates.Rate();
+      e.canary_rows = canary.duplicates.rows;
+      e.baseline_rows = baseline.duplicates.rows;
+      break;
+    case MetricKind::kRowCount:
+      e.unit = "rows";
+      e.canary_estimate = canary.MeanRows();
+      e.baseline_estimate = baseline.MeanRows();
+      e.canary_rows = canary.rows;
+      e.baseline_rows = baseline.rows;
+      break;
+    case MetricKind::kFreshness:
+      e.unit = "s";
+      e.canary_estimate = canary.freshness.empty() ? 0.0 : canary.freshness.Quantile(0.5);
+      e.baseline_estimate = baseline.freshness.empty() ? 0.0 : baseline.freshness.Quantile(0.5);
+      e.canary_rows = canary.rows;
+      e.baseline_rows = baseline.rows;
+      break;
+  }
+  e.sentence = SentenceFor(e);
+  return e;
+}
+
+ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
+  ReleaseDatasetView view;
+  view.release = release_;
+  view.dataset = dataset_;
+  view.decision = decision_;
+  view.release_start_ms = start_ms_;
+  view.last_report_ms = last_report_ms_;
+  view.decided_at_ms = decided_at_ms_;
+  view.deciding_check = deciding_check_;
+  view.canary_loads = canary_loads_;
+  view.baseline_loads = baseline_loads_;
+  view.reason = reason_;
+  for (const auto& check : checks_) {
+    if (!check) continue;
+    Verdict v = StatisticalVerdict(*check, ctx);
+    if (decision_ == Decision::kRollback && deciding_check_ == check->key().Name()) {
+      v = Verdict::kFail;
+    }
+    view.checks.push_back(EvidenceFor(*check, v, ctx));
+  }
+  if (rule_failure_) {
+    CheckEvidence e;
+    e.check = rule_failure_->check;
+    e.verdict = Verdict::kFail;
+    e.method = "rule";
+    e.canary_loads = canary_loads_;
+    e.baseline_loads = baseline_loads_;
+    e.sentence = rule_failure_->sentence;
+    view.checks.push_back(std::move(e));
+  }
+  if (late_share_) {
+    CheckEvidence e;
+    e.check = "freshness_slo";
+    e.method = "slo";
+    e.unit = "share";
+    const ArmTotals canary = canary_series_.Since(start_ms_);
+    const ArmTotals baseline = ctx.baseline_series->Since(start_ms_);
+    e.canary_estimate = canary.ShareWithinSlo();
+    e.baseline_estimate = baseline.ShareWithinSlo();
+    e.canary_loads = freshness_loads_;
+    e.baseline_loads = baseline_loads_;
+    e.log_e_regression = late_share_->log_e();
+    e.log_threshold = -std::log(ctx.options->alpha);
+    e.verdict = freshness_loads_ < static_cast<std::uint64_t>(ctx.options->min_canary_loads)
+                    ? Verdict::kNotEvaluated
+                : e.log_e_regression >= e.log_threshold ? Verdict::kWarn
+                                                        : Verdict::kPass;
+    e.sentence = SloSentence(e, ctx.options->freshness_slo_s, ctx.options->freshness_slo_share);
+    view.checks.push_back(std::move(e));
+  }
+  return view;
+}
+
+}  // namespace canaryd

@@ -1,0 +1,104 @@
+// The judge of one (release, dataset): feeds each canary and baseline load to the checks, applies
+// the deterministic rules, and makes the decision once (design §4). Owned and driven by exactly
+// one shard thread; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "detector/engine/arm_series.h"
+#include "detector/judge/baseline_tracker.h"
+#include "detector/judge/comparison_check.h"
+#include "detector/judge/judge_options.h"
+#include "detector/judge/metric.h"
+#include "detector/judge/verdict.h"
+
+namespace canaryd {
+
+// Dataset-level state every release of the dataset reads; kept by the dataset's owner.
+struct DatasetContext {
+  const JudgeOptions* options = nullptr;
+  const MetricRegistry* registry = nullptr;
+  const BaselineTracker* baseline = nullptr;   // already includes the report being applied
+  const ArmSeries* baseline_series = nullptr;  // likewise
+};
+
+class ReleaseJudge {
+ public:
+  ReleaseJudge(std::string release, std::string dataset, std::int64_t start_ms);
+
+  // Each returns true when this report made the decision (ROLLBACK or PROMOTE). Reports after
+  // the decision change nothing: a decision never flaps.
+  bool OnCanary(const Sample& sample, const std::vector<LoadValue>& values,
+                const DatasetContext& ctx);
+  bool OnBaseline(const Sample& sample, const std::vector<LoadValue>& values,
+                  const DatasetContext& ctx);
+
+  Decision decision() const { return decision_; }
+  bool open() const { return decision_ == Decision::kContinue; }
+  const std::string& release() const { return release_; }
+  const std::string& dataset() const { return dataset_; }
+  std::int64_t last_report_ms() const { return last_report_ms_; }
+
+  // The full picture with evidence and sentences. Merges time buckets: call it for decisions and
+  // snapshots, not per report.
+  ReleaseDatasetView View(const DatasetContext& ctx) const;
+
+ private:
+  struct LoadRecord {
+    std::string load_id;
+    std::vector<LoadValue> values;
+  };
+  struct RuleFailure {
+    std::string check;
+    std::string sentence;
+  };
+
+  ComparisonCheck& CheckFor(int metric, const DatasetContext& ctx);
+  void Pair(const LoadRecord& canary, const LoadRecord& baseline, const DatasetContext& ctx);
+  void ScoreSplit(const DatasetContext& ctx);
+  void CheckRulesOnCanary(const Sample& sample, const std::vector<LoadValue>& values,
+                          const DatasetContext& ctx);
+  void CheckSilence(std::int64_t baseline_ts_ms, const DatasetContext& ctx);
+  Verdict StatisticalVerdict(const ComparisonCheck& check, const DatasetContext& ctx) const;
+  bool NonInferior(const ComparisonCheck& check, const DatasetContext& ctx) const;
+  double LogThreshold(const DatasetContext& ctx) const;
+  CheckEvidence EvidenceFor(const ComparisonCheck& check, Verdict verdict,
+                            const DatasetContext& ctx) const;
+  bool Evaluate(std::int64_t ts_ms, const DatasetContext& ctx);
+  void Decide(Decision decision, std::int64_t ts_ms, std::string check, std::string reason);
+
+  std::string release_;
+  std::string dataset_;
+  std::int64_t start_ms_;
+  std::int64_t last_report_ms_ = 0;
+
+  ArmSeries canary_series_;
+  std::uint64_t canary_loads_ = 0;
+  std::uint64_t baseline_loads_ = 0;  // since the release started
+  std::int64_t last_canary_ms_ = 0;
+  std::deque<std::int64_t> canary_gaps_ms_;
+  std::string last_canary_schema_;
+
+  std::vector<std::unique_ptr<ComparisonCheck>> checks_;  // by metric id; null if not reported
+  int check_count_ = 0;
+  std::optional<BernoulliMixtureEProcess> late_share_;  // share of loads missing the SLO
+  std::uint64_t freshness_loads_ = 0;
+
+  bool paired_mode_ = false;
+  std::vector<LoadRecord> canary_pending_;
+  std::vector<LoadRecord> baseline_pending_;
+  std::deque<LoadRecord> recent_baseline_;  // for shadow pairing
+
+  std::optional<RuleFailure> rule_failure_;
+  Decision decision_ = Decision::kContinue;
+  std::int64_t decided_at_ms_ = 0;
+  std::string deciding_check_;
+  std::string reason_;
+};
+
+}  // namespace canaryd

@@ -1,0 +1,70 @@
+// What the judge says about a check and about a release: the states of design §4 and the
+// evidence every verdict carries (§4.4: explainable).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace canaryd {
+
+enum class Verdict : std::uint8_t {
+  kNotEvaluated,  // warm-up: too little data to say anything
+  kInconclusive,  // the baseline is missing, so there is nothing to compare with
+  kPass,
+  kWarn,
+  kFail,
+};
+
+enum class Decision : std::uint8_t { kContinue, kPromote, kRollback };
+
+std::string_view VerdictName(Verdict v);    // "NOT_EVALUATED", "INCONCLUSIVE", "PASS", ...
+std::string_view DecisionName(Decision d);  // "continue", "promote", "rollback"
+
+// Evidence for one check. Counts and estimates only, never row values.
+struct CheckEvidence {
+  std::string check;  // e.g. "null_rate(email)"
+  Verdict verdict = Verdict::kNotEvaluated;
+  std::string method;  // "split", "paired", "rule", "slo"
+  bool non_inferior = false;  // shown no worse than the margin (counts towards PROMOTE)
+
+  // Sequential test: log e-values and the thresholds they are compared with.
+  double log_e_regression = 0.0;
+  double log_threshold = 0.0;
+  double log_e_non_inferiority = 0.0;
+  double log_promote_threshold = 0.0;
+
+  // Effect on the log scale, oriented so that positive is bad, and the practical margin.
+  double effect_log = 0.0;
+  double margin_log = 0.0;
+
+  // Estimates in natural units (a rate, rows per load, seconds) over the release's span.
+  double canary_estimate = 0.0;
+  double baseline_estimate = 0.0;
+  std::string unit;  // "rate", "rows", "s", "share"
+  std::uint64_t canary_loads = 0;
+  std::uint64_t baseline_loads = 0;
+  std::uint64_t canary_rows = 0;
+  std::uint64_t baseline_rows = 0;
+  std::uint64_t observations = 0;  // scored comparisons that fed the e-process
+
+  std::string sentence;  // one line a person on call can read
+};
+
+// The state of one (release, dataset) as the judge sees it after a report.
+struct ReleaseDatasetView {
+  std::string release;
+  std::string dataset;
+  Decision decision = Decision::kContinue;
+  std::int64_t release_start_ms = 0;
+  std::int64_t last_report_ms = 0;
+  std::int64_t decided_at_ms = 0;  // report time of the decision; 0 while continuing
+  std::string deciding_check;      // the failing check, or "all" on promote
+  std::uint64_t canary_loads = 0;
+  std::uint64_t baseline_loads = 0;
+  std::vector<CheckEvidence> checks;
+  std::string reason;  // one sentence summarizing the decision
+};
+
+}  // namespace canaryd

@@ -1,0 +1,212 @@
+#include "detector/replay/replay.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <istream>
+#include <mutex>
+#include <ostream>
+#include <set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "detector/engine/engine.h"
+#include "detector/json_lines_reader.h"
+#include "detector/judge/verdict_json.h"
+#include "detector/sample_decoder.h"
+#include "detector/timestamp.h"
+
+namespace canaryd {
+namespace {
+
+// Collects decisions from the shard threads; replay prints them in input order at the end so
+// the output does not depend on shard count or thread timing.
+class CollectingSink : public DecisionSink {
+ public:
+  void OnDecision(DecisionEvent event) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(std::move(event));
+  }
+  std::vector<DecisionEvent> TakeSorted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::sort(events_.begin(), events_.end(),
+              [](const DecisionEvent& a, const DecisionEvent& b) {
+                return a.seq != b.seq ? a.seq < b.seq : a.view.dataset < b.view.dataset;
+              });
+    return std::move(events_);
+  }
+  std::size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<DecisionEvent> events_;
+};
+
+nlohmann::json DecisionLine(const DecisionEvent& event, Decision release_decision) {
+  const ReleaseDatasetView& v = event.view;
+  nlohmann::json evidence = nlohmann::json::object();
+  Verdict verdict = v.decision == Decision::kRollback ? Verdict::kFail : Verdict::kPass;
+  for (const CheckEvidence& e : v.checks) {
+    if (e.check == v.deciding_check) {
+      evidence = ToJson(e);
+      verdict = e.verdict;
+    }
+  }
+  nlohmann::json checks = nlohmann::json::object();
+  for (const CheckEvidence& e : v.checks) checks[e.check] = VerdictName(e.verdict);
+  return {
+      {"ts", FormatTimestampMs(v.decided_at_ms)},
+      {"release", v.release},
+      {"dataset", v.dataset},
+      {"check", v.deciding_check},
+      {"verdict", VerdictName(verdict)},
+      {"decision", DecisionName(v.decision)},
+      {"release_decision", DecisionName(release_decision)},
+      {"reason", v.reason},
+      {"canary_loads", v.canary_loads},
+      {"baseline_loads", v.baseline_loads},
+      {"evidence", std::move(evidence)},
+      {"checks", std::move(checks)},
+  };
+}
+
+// A release spanning several datasets rolls back if any of them does, and is promoted once
+// every dataset it touched is.
+Decision ReleaseDecision(const std::map<std::string, Decision>& per_dataset) {
+  bool all_promoted = !per_dataset.empty();
+  for (const auto& [dataset, d] : per_dataset) {
+    if (d == Decision::kRollback) return Decision::kRollback;
+    if (d != Decision::kPromote) all_promoted = false;
+  }
+  return all_promoted ? Decision::kPromote : Decision::kContinue;
+}
+
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled), start_(Clock::now()), last_(start_) {}
+  void Tick(std::uint64_t reports, std::uint64_t rejected, std::size_t decisions) {
+    if (!enabled_ || (reports & 0xfff) != 0) return;
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    Print(reports, rejected, decisions, false);
+  }
+  void Done(std::uint64_t reports, std::uint64_t rejected, std::size_t decisions) {
+    if (enabled_) Print(reports, rejected, decisions, true);
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  void Print(std::uint64_t reports, std::uint64_t rejected, std::size_t decisions, bool done) {
+    const double s = std::chrono::duration<double>(Clock::now() - start_).count();
+    std::fprintf(stderr, "\rreplay: %llu reports, %llu rejected, %zu decisions, %.0f reports/s%s",
+                 static_cast<unsigned long long>(reports),
+                 static_cast<unsigned long long>(rejected), decisions,
+                 s > 0 ? static_cast<double>(reports) / s : 0.0, done ? "\n" : "");
+    std::fflush(stderr);
+  }
+  bool enabled_;
+  Clock::time_point start_;
+  Clock::time_point last_;
+};
+
+}  // namespace
+
+int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
+              ReplaySummary* summary_out) {
+  ReplaySummary summary;
+  CollectingSink sink;
+  Engine engine(options.engine, &sink);
+  SampleDecoder decoder;
+  JsonLinesReader reader(in, DecoderOptions{}.max_document_bytes);
+  Progress progress(options.progress);
+
+  JsonLine line;
+  while (reader.Next(&line)) {
+    ++summary.reports_read;
+    DecodeResult decoded = line.oversize
+                               ? DecodeResult(Rejection{RejectReason::kOversize,
+                                                        "line longer than the document limit"})
+                               : decoder.Decode(line.text);
+    if (decoded.has_error()) {
+      const Rejection& r = decoded.error();
+      ++summary.rejected;
+      ++summary.rejected_by_reason[std::string(RejectReasonName(r.reason))];
+      if (summary.rejected <= options.max_logged_rejects) {
+        spdlog::warn("event=reject line={} offset={} reason={} detail=\"{}\"", line.line_no,
+                     line.offset, RejectReasonName(r.reason), r.detail);
+      } else if (summary.rejected == options.max_logged_rejects + 1) {
+        spdlog::warn("event=reject_log_suppressed after={} (all are counted in the summary)",
+                     options.max_logged_rejects);
+      }
+    } else {
+      ++summary.accepted;
+      engine.Submit(line.line_no, std::move(decoded).value());
+    }
+    progress.Tick(summary.reports_read, summary.rejected, sink.size());
+  }
+  if (in.bad()) {
+    spdlog::error("event=read_error offset={}", reader.bytes_read());
+    return kExitBadInput;
+  }
+  engine.Flush();
+  progress.Done(summary.reports_read, summary.rejected, sink.size());
+
+  const EngineStats stats = engine.Stats();
+  summary.duplicate_deliveries = stats.duplicates;
+  summary.too_old = stats.too_old;
+  summary.after_decision = stats.after_decision;
+
+  // Decision lines, in input order, with the release-level decision as it stood then.
+  std::map<std::string, std::map<std::string, Decision>> release_state;
+  for (const ReleaseDatasetView& v : engine.Releases()) {
+    release_state[v.release][v.dataset] = Decision::kContinue;
+  }
+  for (const DecisionEvent& event : sink.TakeSorted()) {
+    auto& per_dataset = release_state[event.view.release];
+    per_dataset[event.view.dataset] = event.view.decision;
+    out << DecisionLine(event, ReleaseDecision(per_dataset)).dump() << '\n';
+  }
+
+  nlohmann::json rolled_back = nlohmann::json::array();
+  for (const auto& [release, per_dataset] : release_state) {
+    switch (ReleaseDecision(per_dataset)) {
+      case Decision::kRollback:
+        ++summary.rolled_back;
+        rolled_back.push_back(release);
+        break;
+      case Decision::kPromote: ++summary.promoted; break;
+      case Decision::kContinue: ++summary.continuing; break;
+    }
+  }
+  summary.releases = release_state.size();
+
+  nlohmann::json by_reason = nlohmann::json::object();
+  for (const auto& [reason, n] : summary.rejected_by_reason) by_reason[reason] = n;
+  out << nlohmann::json{{"summary",
+                         {{"reports_read", summary.reports_read},
+                          {"accepted", summary.accepted},
+                          {"rejected", summary.rejected},
+                          {"rejected_by_reason", std::move(by_reason)},
+                          {"duplicate_deliveries", summary.duplicate_deliveries},
+                          {"too_old", summary.too_old},
+                          {"after_decision", summary.after_decision},
+                          {"releases", summary.releases},
+                          {"decisions",
+                           {{"rollback", summary.rolled_back},
+                            {"promote", summary.promoted},
+                            {"continue", summary.continuing}}},
+                          {"rolled_back", std::move(rolled_back)}}}}
+             .dump()
+      << '\n';
+  out.flush();
+  if (summary_out != nullptr) *summary_out = summary;
+  return summary.rolled_back > 0 ? kExitRollback : kExitOk;
+}
+
+}  // namespace canaryd

@@ -1,0 +1,254 @@
+#include "detector/load_deduper.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace canaryd {
+namespace {
+
+constexpr std::int64_t kHour = 3600 * 1000;
+
+TEST(LoadDeduperTest, FirstThenDuplicate) {
+  LoadDeduper dedupe;
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "2026-11-23T10:00Z/p17", 1000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "2026-11-23T10:00Z/p17", 1000), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "2026-11-23T10:00Z/p17", 1000), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "2026-11-23T10:00Z/p18", 1000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.size(), 2u);
+}
+
+TEST(LoadDeduperTest, ArmsAreSeparateKeys) {
+  // Shadow mode: both arms process the same load, and each arm's report counts once.
+  LoadDeduper dedupe;
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "load-1", 1000), Delivery::kFirst);
+  EXPECT_FALSE(dedupe.Contains(Arm::kBaseline, "load-1"));
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "load-1", 1000), Delivery::kFirst);
+  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "load-1"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "load-1"));
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "load-1", 1000), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "load-1", 1000), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.size(), 2u);
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "load-2"));
+}
+
+TEST(LoadDeduperTest, ExpiresByReportTimeHorizon) {
+  LoadDeduper dedupe({.horizon_ms = 1000, .max_entries = 100});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "b", 1000), Delivery::kFirst);
+  // Exactly one horizon behind the newest is still remembered.
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "a"));
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kDuplicate);
+
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "c", 1001), Delivery::kFirst);
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "b"));
+  EXPECT_EQ(dedupe.size(), 2u);
+  // Forgotten, so a redelivery can no longer be told from a first delivery: dropped.
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kTooOld);
+  EXPECT_EQ(dedupe.size(), 2u);
+}
+
+TEST(LoadDeduperTest, TooOldIsNotRecorded) {
+  LoadDeduper dedupe({.horizon_ms = 1000, .max_entries = 100});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "new", 10000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "late", 8999), Delivery::kTooOld);
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "late"));
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "late", 8999), Delivery::kTooOld);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "on-the-edge", 9000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.size(), 2u);
+}
+
+TEST(LoadDeduperTest, OutOfOrderWithinHorizon) {
+  LoadDeduper dedupe({.horizon_ms = 1000, .max_entries = 100});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "t5000", 5000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "t4000", 4000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "t4500", 4500), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "t4000", 4000), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "t4500", 4500), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "t5000", 5000), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "t3999", 3999), Delivery::kTooOld);
+  EXPECT_EQ(dedupe.size(), 3u);
+}
+
+TEST(LoadDeduperTest, LateArrivalsExpireInTsOrderNotArrivalOrder) {
+  LoadDeduper dedupe({.horizon_ms = 100, .max_entries = 100});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "late", 100), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "early", 50), Delivery::kFirst);  // arrives second
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "now", 160), Delivery::kFirst);   // floor 60
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "early"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "late"));
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "late", 100), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "early", 50), Delivery::kTooOld);
+}
+
+TEST(LoadDeduperTest, RedeliveryDoesNotExtendMemory) {
+  LoadDeduper dedupe({.horizon_ms = 1000, .max_entries = 100});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "b", 900), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c", 1500), Delivery::kFirst);
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "b"));
+}
+
+TEST(LoadDeduperTest, MaxEntriesEvictsOldestAndRaisesFloor) {
+  LoadDeduper dedupe({.horizon_ms = kHour, .max_entries = 3});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "b", 20), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c", 30), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "d", 40), Delivery::kFirst);
+  EXPECT_EQ(dedupe.size(), 3u);
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "b"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "c"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "d"));
+  // Well inside the time horizon, but its memory was given up: never a second kFirst.
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kTooOld);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "b", 20), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.size(), 3u);
+}
+
+TEST(LoadDeduperTest, EntryEvictedOnArrivalStillCountsOnce) {
+  LoadDeduper dedupe({.horizon_ms = kHour, .max_entries = 2});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "b", 20), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c", 30), Delivery::kFirst);
+  // The oldest entry is the one just added: it is counted, then forgotten behind the floor.
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kFirst);
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a"));
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kTooOld);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "b", 20), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.size(), 2u);
+}
+
+TEST(LoadDeduperTest, EvictionTakesEntriesWithTheSameTs) {
+  LoadDeduper dedupe({.horizon_ms = kHour, .max_entries = 2});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "b", 10), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c", 20), Delivery::kFirst);
+  // The floor moved past ts 10, so both ts-10 entries are behind it; none is half-remembered.
+  EXPECT_EQ(dedupe.size(), 1u);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kTooOld);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "b", 10), Delivery::kTooOld);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c", 20), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "d", 11), Delivery::kFirst);
+}
+
+TEST(LoadDeduperTest, DefaultHorizonIsTwoDays) {
+  LoadDeduper dedupe;
+  const std::int64_t now = 1'795'000'000'000;  // epoch ms, late 2026
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "now", now), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "47h", now - 47 * kHour), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "49h", now - 49 * kHour), Delivery::kTooOld);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "47h", now - 47 * kHour), Delivery::kDuplicate);
+}
+
+TEST(LoadDeduperTest, ExtremeTimestampsDoNotOverflow) {
+  LoadDeduper dedupe({.horizon_ms = kHour, .max_entries = 4});
+  const std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "min", lowest), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "min", lowest), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "zero", 0), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "min", lowest), Delivery::kTooOld);
+}
+
+TEST(LoadDeduperTest, LongIdsAndMemoryAccounting) {
+  LoadDeduper dedupe({.horizon_ms = 1000, .max_entries = 100000});
+  const std::size_t empty_bytes = dedupe.MemoryBytes();
+  const std::string prefix = "2026-11-23T10:00Z/partition=";  // longer than the inline buffer
+  for (int i = 0; i < 10000; ++i) {
+    ASSERT_EQ(dedupe.Observe(Arm::kCanary, prefix + std::to_string(i), 500), Delivery::kFirst);
+  }
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, prefix + "9999"));
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, prefix + "10000"));
+  const std::size_t full_bytes = dedupe.MemoryBytes();
+  const double per_entry = static_cast<double>(full_bytes - empty_bytes) / 10000.0;
+  // Node + inline string + bucket + heap slot + out-of-line id: order 100-200 bytes each.
+  EXPECT_GT(per_entry, 80.0);
+  EXPECT_LT(per_entry, 250.0);
+
+  // Everything expires once the newest report is a horizon further on.
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "later", 2000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.size(), 1u);
+  EXPECT_LT(dedupe.MemoryBytes(), full_bytes);
+}
+
+// A stream with redeliveries (some delayed behind later loads), out-of-order ts, both arms
+// sharing load ids, checked against a model: nothing is ever counted twice, and with enough
+// memory every load is counted exactly once.
+struct Delivered {
+  Arm arm;
+  std::string load_id;
+  std::int64_t ts_ms;
+};
+
+std::vector<Delivered> RedeliveryStream(std::uint64_t seed, int loads) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> copies(1, 3);
+  std::uniform_int_distribution<std::int64_t> jitter(0, 5000);
+  std::uniform_int_distribution<int> delay(0, 40);
+  std::vector<std::pair<std::int64_t, Delivered>> keyed;  // (position, delivery)
+  for (int i = 0; i < loads; ++i) {
+    // Loads 2k and 2k+1 share an id across the two arms, as in shadow mode.
+    const Arm arm = (i % 2 == 0) ? Arm::kBaseline : Arm::kCanary;
+    const std::string id = "load-" + std::to_string(i / 2);
+    const std::int64_t ts = std::int64_t{i} * 1000 + jitter(rng);
+    const int n = copies(rng);
+    for (int c = 0; c < n; ++c) {
+      keyed.push_back({std::int64_t{i} + (c == 0 ? 0 : delay(rng)), Delivered{arm, id, ts}});
+    }
+  }
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::vector<Delivered> stream;
+  for (auto& [pos, d] : keyed) stream.push_back(std::move(d));
+  return stream;
+}
+
+TEST(LoadDeduperTest, RandomRedeliveryWithAmpleMemoryCountsEachLoadOnce) {
+  const std::vector<Delivered> stream = RedeliveryStream(42, 3000);
+  LoadDeduper dedupe({.horizon_ms = kHour, .max_entries = 100000});
+  std::map<std::pair<Arm, std::string>, int> firsts;
+  int duplicates = 0;
+  for (const Delivered& d : stream) {
+    const Delivery r = dedupe.Observe(d.arm, d.load_id, d.ts_ms);
+    ASSERT_NE(r, Delivery::kTooOld);
+    if (r == Delivery::kFirst) ++firsts[{d.arm, d.load_id}];
+    if (r == Delivery::kDuplicate) ++duplicates;
+  }
+  int distinct = 0;
+  for (const auto& [key, n] : firsts) {
+    EXPECT_EQ(n, 1) << key.second;
+    ++distinct;
+  }
+  EXPECT_EQ(distinct, 3000);
+  EXPECT_EQ(static_cast<std::size_t>(distinct + duplicates), stream.size());
+  EXPECT_EQ(dedupe.size(), static_cast<std::size_t>(distinct));
+}
+
+TEST(LoadDeduperTest, RandomRedeliveryUnderPressureNeverCountsTwice) {
+  const std::vector<Delivered> stream = RedeliveryStream(7, 5000);
+  // Tight horizon (a few loads' worth) and a tiny cap force both expiry and eviction.
+  LoadDeduper dedupe({.horizon_ms = 20000, .max_entries = 8});
+  std::map<std::pair<Arm, std::string>, int> firsts;
+  int too_old = 0;
+  for (const Delivered& d : stream) {
+    const Delivery r = dedupe.Observe(d.arm, d.load_id, d.ts_ms);
+    if (r == Delivery::kFirst) ++firsts[{d.arm, d.load_id}];
+    if (r == Delivery::kTooOld) ++too_old;
+    ASSERT_LE(dedupe.size(), 8u);
+  }
+  for (const auto& [key, n] : firsts) EXPECT_EQ(n, 1) << key.second;
+  EXPECT_GT(too_old, 0);  // the pressure was real
+  EXPECT_GT(firsts.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace canaryd
