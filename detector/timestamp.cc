@@ -33,14 +33,6 @@ unsigned DaysInMonth(std::int64_t year, unsigned month) {
   return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
 }
 
-// Floor division: C++ `/` truncates toward zero, which would put instants before 1970 on the
-// wrong day.
-std::int64_t FloorDiv(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
 void AppendPadded(std::string* out, std::int64_t value, int width) {
   std::array<char, 24> buf{};
   auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), value);
@@ -131,8 +123,14 @@ std::optional<std::int64_t> ParseTimestampMs(std::string_view s) {
 }
 
 std::string FormatTimestampMs(std::int64_t ms) {
-  const std::int64_t days = FloorDiv(ms, kMsPerDay);
-  std::int64_t rest = ms - days * kMsPerDay;  // [0, kMsPerDay)
+  // Floor, not C++'s truncation toward zero, so instants before 1970 land on the right day; and
+  // no days * kMsPerDay, which overflows near INT64_MIN.
+  std::int64_t days = ms / kMsPerDay;
+  std::int64_t rest = ms % kMsPerDay;
+  if (rest < 0) {
+    rest += kMsPerDay;
+    --days;
+  }
   const CivilDate date = CivilFromDays(days);
 
   std::string out;

@@ -23,11 +23,13 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample,
   const DatasetContext ctx = Context();
 
   if (sample.arm == Arm::kBaseline) {
+    std::vector<ReleaseJudge*> newly_decided;
+    for (auto& [name, judge] : releases_) {
+      if (judge->OnBaseline(sample, values, ctx)) newly_decided.push_back(judge.get());
+    }
     baseline_.Add(sample, values);
     baseline_series_.Add(sample);
-    for (auto& [name, judge] : releases_) {
-      if (judge->OnBaseline(sample, values, ctx)) decided->push_back(judge->View(ctx));
-    }
+    for (ReleaseJudge* judge : newly_decided) decided->push_back(judge->View(ctx));
     return ApplyOutcome::kApplied;
   }
 

@@ -6,6 +6,7 @@ namespace canaryd {
 namespace {
 constexpr double kLevelWeight = 0.05;
 constexpr std::size_t kGapWindow = 16;
+constexpr std::size_t kCountWindow = 64;
 }  // namespace
 
 BaselineTracker::PerMetric& BaselineTracker::At(int metric) {
@@ -21,6 +22,10 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
     m.level = m.has_level ? (1 - kLevelWeight) * m.level + kLevelWeight * v.value : v.value;
     m.has_level = true;
     m.last_all_null = v.every_row;
+    if (v.rows > 0) {
+      m.counts.emplace_back(v.count, v.rows);
+      if (m.counts.size() > kCountWindow) m.counts.pop_front();
+    }
   }
   if (!sample.schema.empty()) schema_ = sample.schema;
   if (loads_ > 0 && sample.ts_ms >= last_ts_ms_) {
@@ -48,6 +53,28 @@ double BaselineTracker::Level(int metric) const {
 bool BaselineTracker::LastAllNull(int metric) const {
   const auto i = static_cast<std::size_t>(metric);
   return i < metrics_.size() && metrics_[i].last_all_null;
+}
+
+CountProfile BaselineTracker::Counts(int metric) const {
+  CountProfile profile;
+  const auto i = static_cast<std::size_t>(metric);
+  if (i >= metrics_.size() || metrics_[i].counts.empty()) return profile;
+  const auto& counts = metrics_[i].counts;
+  double k_sum = 0, n_sum = 0;
+  for (const auto& [k, n] : counts) k_sum += static_cast<double>(k), n_sum += static_cast<double>(n);
+  profile.loads = counts.size();
+  profile.mean_count = k_sum / static_cast<double>(counts.size());
+  const double p = k_sum / n_sum;
+  if (counts.size() >= 3 && p > 0 && p < 1) {
+    double chi2 = 0;
+    for (const auto& [k, n] : counts) {
+      const double expected = static_cast<double>(n) * p;
+      const double d = static_cast<double>(k) - expected;
+      chi2 += d * d / (expected * (1 - p));
+    }
+    profile.dispersion = std::max(1.0, chi2 / static_cast<double>(counts.size() - 1));
+  }
+  return profile;
 }
 
 bool BaselineTracker::Reported(int metric) const { return HasLevel(metric); }

@@ -13,6 +13,13 @@
 
 namespace canaryd {
 
+// How a rate metric's counts behave in the baseline over recent loads.
+struct CountProfile {
+  double mean_count = 0.0;  // per load
+  double dispersion = 1.0;  // Pearson variance ratio against binomial; >= 1
+  std::size_t loads = 0;
+};
+
 class BaselineTracker {
  public:
   void Add(const Sample& sample, const std::vector<LoadValue>& values);
@@ -24,6 +31,7 @@ class BaselineTracker {
   // Whether the latest baseline load that reported this column had every row null.
   bool LastAllNull(int metric) const;
   bool Reported(int metric) const;
+  CountProfile Counts(int metric) const;
 
   const std::string& schema() const { return schema_; }
   std::int64_t last_ts_ms() const { return last_ts_ms_; }
@@ -37,6 +45,7 @@ class BaselineTracker {
     double level = 0.0;
     bool has_level = false;
     bool last_all_null = false;
+    std::deque<std::pair<std::uint64_t, std::uint64_t>> counts;  // (count, rows), recent loads
   };
   PerMetric& At(int metric);
 

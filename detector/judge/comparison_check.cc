@@ -7,11 +7,15 @@
 
 namespace canaryd {
 namespace {
-// The point estimate that must clear the margin is the mean of the last few comparisons, so a
+// The point estimate that must clear the margin covers the last few comparisons, so a
 // regression that starts late in a release is not diluted by the healthy part before it.
 constexpr std::size_t kRecentWindow = 16;
-// A paired scale needs a few pairs before it means anything.
-constexpr std::uint64_t kMinPairsForScale = 3;
+// Below this many counts per baseline load, log rates are too discrete for the scores method.
+constexpr double kCountsMethodMaxMean = 5.0;
+
+bool IsRate(const MetricKey& key) {
+  return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
+}
 }  // namespace
 
 ComparisonCheck::ComparisonCheck(MetricKey key, const JudgeOptions* options)
@@ -20,46 +24,110 @@ ComparisonCheck::ComparisonCheck(MetricKey key, const JudgeOptions* options)
       regression_(options->mixture),
       non_inferiority_(options->mixture) {}
 
-void ComparisonCheck::Score(double difference, double se, double df, double margin_log) {
-  margin_log_ = margin_log;
-  se = std::max(se, options_->scale_floor);
-  const double null_shift = options_->rollback_null_margin_fraction * margin_log;
-  regression_.Update(StudentTToZ((difference - null_shift) / se, df));
-  non_inferiority_.Update(StudentTToZ((margin_log - difference) / se, df));
-  ++observations_;
-  recent_.push_back(difference);
-  recent_sum_ += difference;
-  if (recent_.size() > kRecentWindow) {
-    recent_sum_ -= recent_.front();
-    recent_.pop_front();
+bool ComparisonCheck::ChooseMethod(const CountProfile& counts) {
+  if (method_ != CheckMethod::kUndecided) return true;
+  // A rate's method depends on how many counts a baseline load holds; wait until that is known.
+  if (IsRate(key_) && counts.loads < static_cast<std::size_t>(options_->min_scale_loads)) {
+    return false;
   }
-}
-
-void ComparisonCheck::ObserveSplit(double canary_mean, int canary_n, double baseline_mean,
-                                   int baseline_n, ScaleEstimate baseline_scale,
-                                   double margin_log) {
-  if (canary_n <= 0 || baseline_n <= 0 || baseline_scale.df <= 0) return;
-  const double se = baseline_scale.sd * std::sqrt(1.0 / canary_n + 1.0 / baseline_n);
-  // The floor applies to the per-load scale, not to the standard error of a group mean.
-  const double floor_se = options_->scale_floor * std::sqrt(1.0 / canary_n + 1.0 / baseline_n);
-  Score(canary_mean - baseline_mean, std::max(se, floor_se), baseline_scale.df, margin_log);
-}
-
-void ComparisonCheck::ObservePaired(double difference, double margin_log,
-                                    double tolerance_log) {
-  divergent_streak_ = difference > tolerance_log ? divergent_streak_ + 1 : 0;
-  const ScaleEstimate scale = paired_.Estimate();
-  if (paired_.count() >= kMinPairsForScale) {
-    Score(difference, scale.sd, scale.df, margin_log);
-    ++paired_observations_;
+  if (IsRate(key_) && counts.mean_count < kCountsMethodMaxMean) {
+    method_ = CheckMethod::kCounts;
+    count_regression_.emplace(1.0, /*upward=*/true, options_->mixture.share);
+    count_non_inferiority_.emplace(1.0, /*upward=*/false, options_->mixture.share);
   } else {
-    margin_log_ = margin_log;
+    method_ = CheckMethod::kScores;
   }
-  paired_.Add(difference);
+  return true;
+}
+
+double ComparisonCheck::log_e_regression() const {
+  return method_ == CheckMethod::kCounts ? count_regression_->log_e() : regression_.log_e();
+}
+
+double ComparisonCheck::log_e_non_inferiority() const {
+  return method_ == CheckMethod::kCounts ? count_non_inferiority_->log_e()
+                                         : non_inferiority_.log_e();
+}
+
+void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
+  const double null_shift = options_->rollback_null_margin_fraction * margin_log_;
+  regression_.Update(StudentTToZ((difference - null_shift) / se, df));
+  non_inferiority_.Update(StudentTToZ((margin_log_ - difference) / se, df));
+}
+
+void ComparisonCheck::ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline,
+                                  double dispersion) {
+  count_regression_->set_null_ratio(
+      std::exp(options_->rollback_null_margin_fraction * margin_log_));
+  count_non_inferiority_->set_null_ratio(std::exp(margin_log_));
+  const auto cr = static_cast<double>(canary.rows);
+  const auto br = static_cast<double>(baseline.rows);
+  count_regression_->Update(canary.count, cr, baseline.count, br, dispersion);
+  count_non_inferiority_->Update(canary.count, cr, baseline.count, br, dispersion);
+}
+
+void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
+                               const ArmGroup& baseline) {
+  ++observations_;
+  recent_.push_back({difference, static_cast<double>(canary.count),
+                     static_cast<double>(canary.rows), static_cast<double>(baseline.count),
+                     static_cast<double>(baseline.rows)});
+  if (recent_.size() > kRecentWindow) recent_.pop_front();
+}
+
+void ComparisonCheck::ObserveSplit(const ArmGroup& canary, const ArmGroup& baseline,
+                                   ScaleEstimate baseline_scale, const CountProfile& counts,
+                                   double margin_log) {
+  if (canary.loads <= 0 || baseline.loads <= 0 || !ChooseMethod(counts)) return;
+  margin_log_ = margin_log;
+  if (method_ == CheckMethod::kCounts) {
+    ScoreCounts(canary, baseline, counts.dispersion);
+  } else {
+    // The baseline's spread must be known from a few loads before a score means anything.
+    if (baseline_scale.df <= 0 ||
+        baseline_scale.observations + 1 < static_cast<std::size_t>(options_->min_scale_loads)) {
+      return;
+    }
+    // The floor applies to the per-load scale, before dividing by group sizes.
+    const double sd = std::max(baseline_scale.sd, options_->scale_floor);
+    const double se = sd * std::sqrt(1.0 / canary.loads + 1.0 / baseline.loads);
+    ScoreDifference(canary.mean - baseline.mean, se, baseline_scale.df);
+  }
+  Remember(canary.mean - baseline.mean, canary, baseline);
+}
+
+void ComparisonCheck::ObservePaired(const ArmGroup& canary, const ArmGroup& baseline,
+                                    const CountProfile& counts, double margin_log,
+                                    double tolerance_log) {
+  if (!ChooseMethod(counts)) return;
+  margin_log_ = margin_log;
+  const double difference = canary.mean - baseline.mean;
+  divergent_streak_ = difference > tolerance_log ? divergent_streak_ + 1 : 0;
+  if (method_ == CheckMethod::kCounts) {
+    ScoreCounts(canary, baseline, counts.dispersion);
+  } else {
+    const ScaleEstimate scale = paired_.Estimate();
+    paired_.Add(difference);
+    if (paired_.count() <= static_cast<std::uint64_t>(options_->min_scale_loads)) return;
+    ScoreDifference(difference, std::max(scale.sd, options_->scale_floor), scale.df);
+  }
+  ++paired_observations_;
+  Remember(difference, canary, baseline);
 }
 
 double ComparisonCheck::RecentEffect() const {
-  return recent_.empty() ? 0.0 : recent_sum_ / static_cast<double>(recent_.size());
+  if (recent_.empty()) return 0.0;
+  if (method_ == CheckMethod::kCounts) {
+    double kc = 0, nc = 0, kb = 0, nb = 0;
+    for (const Recent& r : recent_) {
+      kc += r.canary_count, nc += r.canary_rows, kb += r.baseline_count, nb += r.baseline_rows;
+    }
+    if (nc <= 0 || nb <= 0) return 0.0;
+    return std::log(((kc + 0.5) / nc) / ((kb + 0.5) / nb));
+  }
+  double sum = 0;
+  for (const Recent& r : recent_) sum += r.difference;
+  return sum / static_cast<double>(recent_.size());
 }
 
 }  // namespace canaryd

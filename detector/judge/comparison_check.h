@@ -1,15 +1,25 @@
 // The statistical canary-vs-baseline test for one metric of one (release, dataset): two
-// sequential tests on standardized per-load differences (design §4):
+// sequential tests (design §4):
 //   regression:      H0 effect <= f * margin   -> evidence against it rolls back
 //   non-inferiority: H0 effect >= margin       -> evidence against it lets the release promote
-// Each scored difference d (canary minus baseline, positive = worse) comes from a shadow pair or
-// from a split group (the canary loads and the disjoint baseline batch that arrived since the
-// previous group), so consecutive scores are independent and drift shared by both arms cancels.
+// Each comparison comes from a shadow pair or from a split group (the canary loads and the
+// disjoint baseline batch that arrived since the previous group), so consecutive comparisons are
+// independent and drift shared by both arms cancels.
+//
+// Two methods, chosen once per check from the baseline's counts:
+//   scores: each load's oriented log value; the difference is studentized by the load-to-load
+//           scale and fed to Gaussian mixtures. Between-load variation is measured, not assumed,
+//           so overdispersed high-volume loads stay calibrated.
+//   counts: for rates whose loads hold only a handful of counts (log values are too discrete),
+//           the canary's share of the pooled count is binomial given the total: an exact test,
+//           tempered by the baseline's measured dispersion.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 
+#include "detector/judge/baseline_tracker.h"
 #include "detector/judge/judge_options.h"
 #include "detector/judge/metric.h"
 #include "detector/stats/e_process.h"
@@ -17,39 +27,62 @@
 
 namespace canaryd {
 
+// One arm's side of a comparison: a group of loads (split) or one load (paired).
+struct ArmGroup {
+  double mean = 0.0;  // mean oriented value
+  int loads = 0;
+  std::uint64_t count = 0;  // rates: summed counts
+  std::uint64_t rows = 0;   // rates: summed rows
+};
+
+enum class CheckMethod : std::uint8_t { kUndecided, kScores, kCounts };
+
 class ComparisonCheck {
  public:
   ComparisonCheck(MetricKey key, const JudgeOptions* options);
 
-  // Split mode: group means of the oriented values; the baseline's load-to-load scale.
-  void ObserveSplit(double canary_mean, int canary_n, double baseline_mean, int baseline_n,
-                    ScaleEstimate baseline_scale, double margin_log);
-  // Shadow mode: one paired difference; the scale is learned from earlier pairs. A difference
+  // Split mode: the baseline scale must not include the group's own baseline loads.
+  void ObserveSplit(const ArmGroup& canary, const ArmGroup& baseline, ScaleEstimate baseline_scale,
+                    const CountProfile& counts, double margin_log);
+  // Shadow mode: one pair; the scores method learns its scale from earlier pairs. A difference
   // above tolerance_log extends the divergence streak (the shadow tolerance rule).
-  void ObservePaired(double difference, double margin_log, double tolerance_log);
+  void ObservePaired(const ArmGroup& canary, const ArmGroup& baseline, const CountProfile& counts,
+                     double margin_log, double tolerance_log);
 
   const MetricKey& key() const { return key_; }
-  double log_e_regression() const { return regression_.log_e(); }
-  double log_e_non_inferiority() const { return non_inferiority_.log_e(); }
+  CheckMethod method() const { return method_; }
+  double log_e_regression() const;
+  double log_e_non_inferiority() const;
   std::uint64_t observations() const { return observations_; }
   std::uint64_t paired_observations() const { return paired_observations_; }
-  // Mean difference over the recent scored comparisons (log scale, positive = worse).
+  // Effect over the recent comparisons (log scale, positive = worse): mean score difference, or
+  // the log ratio of pooled rates for the counts method.
   double RecentEffect() const;
   double margin_log() const { return margin_log_; }
-  // Consecutive paired differences beyond the shadow tolerance in the bad direction.
   int divergent_streak() const { return divergent_streak_; }
 
  private:
-  void Score(double difference, double se, double df, double margin_log);
+  bool ChooseMethod(const CountProfile& counts);  // false: not enough baseline loads yet
+  void ScoreDifference(double difference, double se, double df);
+  void ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline, double dispersion);
+  void Remember(double difference, const ArmGroup& canary, const ArmGroup& baseline);
 
   MetricKey key_;
   const JudgeOptions* options_;
+  CheckMethod method_ = CheckMethod::kUndecided;
+  double margin_log_ = 0.0;
+
   GaussianMixtureEProcess regression_;
   GaussianMixtureEProcess non_inferiority_;
+  std::optional<RateRatioEProcess> count_regression_;
+  std::optional<RateRatioEProcess> count_non_inferiority_;
+
   RunningMoments paired_;
-  std::deque<double> recent_;
-  double recent_sum_ = 0.0;
-  double margin_log_ = 0.0;
+  struct Recent {
+    double difference;
+    double canary_count, canary_rows, baseline_count, baseline_rows;
+  };
+  std::deque<Recent> recent_;
   std::uint64_t observations_ = 0;
   std::uint64_t paired_observations_ = 0;
   int divergent_streak_ = 0;

@@ -23,6 +23,8 @@ struct JudgeOptions {
   // Promotion also needs this many canary loads, so that a regression that starts a little later
   // in the release still has a chance to show.
   int promote_min_canary_loads = 10;
+  // Loads a scale (or a rate's count profile) must rest on before comparisons are scored.
+  int min_scale_loads = 5;
 
   // Practical margins: differences smaller than these never roll back. A rate margin is the larger
   // of relative and absolute (so 0.01% -> 0.012% is not "20% worse" in any useful sense).
@@ -45,10 +47,15 @@ struct JudgeOptions {
   double shadow_tolerance_relative = 0.02;
   int shadow_tolerance_loads = 3;
 
-  // Canary silent: no canary load for max(silent_min_ms, gaps x the baseline's median arrival gap,
-  // gaps x the canary's longest recent gap) while the baseline keeps reporting.
+  // Canary silent: no canary load for max(silent_min_ms, silent_gap_multiple x the baseline's
+  // median arrival gap), and a run of baseline-only loads whose chance, given the canary's share
+  // of loads so far, is below silent_chance. The share is shrunk towards rare by counting
+  // silent_prior_baseline_loads extra baseline loads, so one early canary load does not make a
+  // short pause look like silence.
   std::int64_t silent_min_ms = 10 * 60 * 1000;
   double silent_gap_multiple = 3.0;
+  double silent_chance = 1e-5;
+  double silent_prior_baseline_loads = 10.0;
 
   // A scale below this (log units) is treated as this: zero-variance arms (a deterministic
   // transform) still give finite, meaningful scores.

@@ -39,16 +39,17 @@ int MetricRegistry::Intern(const MetricKey& key) {
 std::vector<LoadValue> MetricRegistry::Extract(const Sample& sample) {
   std::vector<LoadValue> values;
   values.reserve(3 + sample.nulls.size());
-  values.push_back({kRowCount, OrientedRowCount(sample.rows), false});
-  if (sample.freshness_s) values.push_back({kFreshness, OrientedFreshness(*sample.freshness_s), false});
+  values.push_back({kRowCount, OrientedRowCount(sample.rows), false, 0, 0});
+  if (sample.freshness_s) values.push_back({kFreshness, OrientedFreshness(*sample.freshness_s), false, 0, 0});
   if (sample.rows > 0) {
     if (sample.duplicates) {
       values.push_back({kDuplicateRate, OrientedRate(*sample.duplicates, sample.rows),
-                        *sample.duplicates == sample.rows});
+                        *sample.duplicates == sample.rows, *sample.duplicates, sample.rows});
     }
     for (const auto& column : sample.nulls) {
       const int metric = Intern({MetricKind::kNullRate, column.column});
-      values.push_back({metric, OrientedRate(column.nulls, sample.rows), column.nulls == sample.rows});
+      values.push_back({metric, OrientedRate(column.nulls, sample.rows),
+                        column.nulls == sample.rows, column.nulls, sample.rows});
     }
   }
   return values;

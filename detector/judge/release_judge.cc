@@ -10,7 +10,6 @@ namespace canaryd {
 namespace {
 
 constexpr std::size_t kMaxPending = 256;  // loads awaiting a partner; oldest dropped beyond
-constexpr std::size_t kCanaryGapWindow = 32;
 
 bool IsRate(const MetricKey& key) {
   return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
@@ -71,12 +70,9 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
   if (!open()) return false;
   last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
   canary_series_.Add(sample);
-  if (canary_loads_ > 0 && sample.ts_ms >= last_canary_ms_) {
-    canary_gaps_ms_.push_back(sample.ts_ms - last_canary_ms_);
-    if (canary_gaps_ms_.size() > kCanaryGapWindow) canary_gaps_ms_.pop_front();
-  }
   last_canary_ms_ = std::max(last_canary_ms_, sample.ts_ms);
   ++canary_loads_;
+  baseline_since_canary_ = 0;
   if (!sample.schema.empty()) last_canary_schema_ = sample.schema;
   if (sample.freshness_s) {
     if (!late_share_) late_share_.emplace(1.0 - ctx.options->freshness_slo_share);
@@ -121,13 +117,33 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
     Pair(*partner, record, ctx);
     canary_pending_.erase(partner);
   } else {
-    if (!paired_mode_) baseline_pending_.push_back(record);
+    if (!paired_mode_) {
+      // The group's scale is fixed before its first baseline load is seen, so the scale and
+      // the group's own values are independent (the tracker is updated after the judges).
+      if (baseline_pending_.empty()) SnapshotGroupScales(ctx);
+      baseline_pending_.push_back(record);
+    }
     PushBounded(&recent_baseline_, std::move(record));
     if (!paired_mode_ && !canary_pending_.empty()) ScoreSplit(ctx);
   }
   CheckSilence(sample.ts_ms, ctx);
   return Evaluate(sample.ts_ms, ctx);
 }
+
+namespace {
+ArmGroup GroupOf(const LoadValue& v) { return ArmGroup{v.value, 1, v.count, v.rows}; }
+
+void AddTo(ArmGroup* g, const LoadValue& v) {
+  g->mean += v.value;  // a sum until Finish
+  ++g->loads;
+  g->count += v.count;
+  g->rows += v.rows;
+}
+
+void Finish(ArmGroup* g) {
+  if (g->loads > 0) g->mean /= g->loads;
+}
+}  // namespace
 
 void ReleaseJudge::Pair(const LoadRecord& canary, const LoadRecord& baseline,
                         const DatasetContext& ctx) {
@@ -142,31 +158,41 @@ void ReleaseJudge::Pair(const LoadRecord& canary, const LoadRecord& baseline,
     for (const LoadValue& b : baseline.values) {
       if (b.metric != c.metric) continue;
       const MetricKey& key = ctx.registry->key(c.metric);
-      CheckFor(c.metric, ctx).ObservePaired(c.value - b.value, MarginLog(key, c.metric, ctx),
+      CheckFor(c.metric, ctx).ObservePaired(GroupOf(c), GroupOf(b), ctx.baseline->Counts(c.metric),
+                                            MarginLog(key, c.metric, ctx),
                                             ToleranceLog(key, c.metric, ctx));
     }
   }
 }
 
-void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
+void ReleaseJudge::SnapshotGroupScales(const DatasetContext& ctx) {
+  group_scales_.assign(checks_.size(), GroupScale{});
   for (std::size_t m = 0; m < checks_.size(); ++m) {
     if (!checks_[m]) continue;
+    group_scales_[m].scale = ctx.baseline->Scale(static_cast<int>(m));
+    group_scales_[m].counts = ctx.baseline->Counts(static_cast<int>(m));
+  }
+}
+
+void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
+  for (std::size_t m = 0; m < checks_.size() && m < group_scales_.size(); ++m) {
+    if (!checks_[m]) continue;
     const int metric = static_cast<int>(m);
-    double canary_sum = 0, baseline_sum = 0;
-    int canary_n = 0, baseline_n = 0;
+    ArmGroup canary, baseline;
     for (const LoadRecord& r : canary_pending_) {
       for (const LoadValue& v : r.values) {
-        if (v.metric == metric) canary_sum += v.value, ++canary_n;
+        if (v.metric == metric) AddTo(&canary, v);
       }
     }
     for (const LoadRecord& r : baseline_pending_) {
       for (const LoadValue& v : r.values) {
-        if (v.metric == metric) baseline_sum += v.value, ++baseline_n;
+        if (v.metric == metric) AddTo(&baseline, v);
       }
     }
-    if (canary_n == 0 || baseline_n == 0) continue;
-    checks_[m]->ObserveSplit(canary_sum / canary_n, canary_n, baseline_sum / baseline_n,
-                             baseline_n, ctx.baseline->Scale(metric),
+    if (canary.loads == 0 || baseline.loads == 0) continue;
+    Finish(&canary);
+    Finish(&baseline);
+    checks_[m]->ObserveSplit(canary, baseline, group_scales_[m].scale, group_scales_[m].counts,
                              MarginLog(checks_[m]->key(), metric, ctx));
   }
   canary_pending_.clear();
@@ -198,20 +224,26 @@ void ReleaseJudge::CheckRulesOnCanary(const Sample& sample, const std::vector<Lo
 void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContext& ctx) {
   if (rule_failure_ || canary_loads_ == 0) return;
   const JudgeOptions& o = *ctx.options;
+  ++baseline_since_canary_;
   const std::int64_t baseline_gap = ctx.baseline->MedianGapMs();
   if (baseline_gap == 0) return;  // the baseline's rhythm is not known yet
-  std::int64_t longest_canary_gap = 0;
-  for (std::int64_t g : canary_gaps_ms_) longest_canary_gap = std::max(longest_canary_gap, g);
-  const auto limit = static_cast<std::int64_t>(
-      std::max({static_cast<double>(o.silent_min_ms),
-                o.silent_gap_multiple * static_cast<double>(baseline_gap),
-                o.silent_gap_multiple * static_cast<double>(longest_canary_gap)}));
+  const auto time_limit = std::max(
+      o.silent_min_ms,
+      static_cast<std::int64_t>(o.silent_gap_multiple * static_cast<double>(baseline_gap)));
   const std::int64_t silent_for = baseline_ts_ms - last_canary_ms_;
-  if (silent_for <= limit) return;
+  if (silent_for <= time_limit) return;
+  // Canary loads may be a random share of all loads, so a run of baseline-only loads happens by
+  // chance; it counts as silence only once its chance under the canary's observed share (shrunk
+  // towards rare with a prior of a few baseline loads) is below silent_chance.
+  const double share =
+      static_cast<double>(canary_loads_) /
+      (static_cast<double>(canary_loads_ + baseline_loads_) + o.silent_prior_baseline_loads);
+  const double needed = std::log(o.silent_chance) / std::log1p(-share);
+  if (static_cast<double>(baseline_since_canary_) < needed) return;
   rule_failure_ = RuleFailure{
       "canary_silent", "canary_silent: no canary load for " + FormatDuration(silent_for) +
-                           " while the baseline kept reporting (limit " + FormatDuration(limit) +
-                           "); rollback"};
+                           " while the baseline delivered " +
+                           std::to_string(baseline_since_canary_) + " loads; rollback"};
 }
 
 double ReleaseJudge::LogThreshold(const DatasetContext& ctx) const {

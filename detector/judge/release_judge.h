@@ -23,8 +23,10 @@ namespace canaryd {
 struct DatasetContext {
   const JudgeOptions* options = nullptr;
   const MetricRegistry* registry = nullptr;
-  const BaselineTracker* baseline = nullptr;   // already includes the report being applied
-  const ArmSeries* baseline_series = nullptr;  // likewise
+  // Both as of before the report being applied: a baseline load is judged against the
+  // baseline's past, then added to it.
+  const BaselineTracker* baseline = nullptr;
+  const ArmSeries* baseline_series = nullptr;
 };
 
 class ReleaseJudge {
@@ -61,6 +63,7 @@ class ReleaseJudge {
   ComparisonCheck& CheckFor(int metric, const DatasetContext& ctx);
   void Pair(const LoadRecord& canary, const LoadRecord& baseline, const DatasetContext& ctx);
   void ScoreSplit(const DatasetContext& ctx);
+  void SnapshotGroupScales(const DatasetContext& ctx);
   void CheckRulesOnCanary(const Sample& sample, const std::vector<LoadValue>& values,
                           const DatasetContext& ctx);
   void CheckSilence(std::int64_t baseline_ts_ms, const DatasetContext& ctx);
@@ -81,7 +84,7 @@ class ReleaseJudge {
   std::uint64_t canary_loads_ = 0;
   std::uint64_t baseline_loads_ = 0;  // since the release started
   std::int64_t last_canary_ms_ = 0;
-  std::deque<std::int64_t> canary_gaps_ms_;
+  std::uint64_t baseline_since_canary_ = 0;
   std::string last_canary_schema_;
 
   std::vector<std::unique_ptr<ComparisonCheck>> checks_;  // by metric id; null if not reported
@@ -93,6 +96,11 @@ class ReleaseJudge {
   std::vector<LoadRecord> canary_pending_;
   std::vector<LoadRecord> baseline_pending_;
   std::deque<LoadRecord> recent_baseline_;  // for shadow pairing
+  struct GroupScale {
+    ScaleEstimate scale;
+    CountProfile counts;
+  };
+  std::vector<GroupScale> group_scales_;  // by metric, as of the current group's start
 
   std::optional<RuleFailure> rule_failure_;
   Decision decision_ = Decision::kContinue;

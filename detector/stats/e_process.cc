@@ -12,49 +12,75 @@ double LogSumExp(const Eigen::ArrayXd& x) {
   return m + std::log((x - m).exp().sum());
 }
 
-// Spreads `share` of the total wealth evenly over the bets; total wealth is unchanged, so the
-// mixture stays a supermartingale (the mixing weights are predictable).
-void FixedShare(Eigen::ArrayXd* log_weights, double log_wealth, double share) {
-  if (share <= 0.0) return;
-  const auto n = static_cast<double>(log_weights->size());
-  Eigen::ArrayXd p = (*log_weights - log_wealth).exp();
-  p = (1.0 - share) * p + share / n;
-  *log_weights = p.log() + log_wealth;
+Eigen::ArrayXd FromVector(const std::vector<double>& v) {
+  return Eigen::Map<const Eigen::ArrayXd>(v.data(), static_cast<Eigen::Index>(v.size()));
 }
 
 }  // namespace
 
+MixtureEProcess::MixtureEProcess(Eigen::Index alternatives, double share)
+    : log_weights_(Eigen::ArrayXd::Constant(alternatives,
+                                            -std::log(static_cast<double>(alternatives)))),
+      share_(std::clamp(share, 0.0, 1.0)) {}
+
+void MixtureEProcess::Update(const Eigen::ArrayXd& log_factors) {
+  log_weights_ += log_factors;
+  log_wealth_ = LogSumExp(log_weights_);
+  ++updates_;
+  if (share_ <= 0.0 || !std::isfinite(log_wealth_)) return;
+  // Fixed share moves wealth between alternatives without changing the total, and the mixing
+  // weights are known before the next factor: the total stays a supermartingale.
+  const auto n = static_cast<double>(log_weights_.size());
+  Eigen::ArrayXd p = (log_weights_ - log_wealth_).exp();
+  p = (1.0 - share_) * p + share_ / n;
+  log_weights_ = p.log() + log_wealth_;
+}
+
 GaussianMixtureEProcess::GaussianMixtureEProcess(const GaussianMixtureOptions& options)
-    : bets_(Eigen::Map<const Eigen::ArrayXd>(options.bets.data(),
-                                              static_cast<Eigen::Index>(options.bets.size()))),
+    : bets_(FromVector(options.bets)),
       half_bets_squared_(0.5 * bets_.square()),
-      log_weights_(Eigen::ArrayXd::Constant(bets_.size(),
-                                            -std::log(static_cast<double>(bets_.size())))),
-      share_(std::clamp(options.share, 0.0, 1.0)) {}
+      mixture_(bets_.size(), options.share) {}
 
 void GaussianMixtureEProcess::Update(double z) {
   if (!std::isfinite(z)) z = z > 0 ? 1e3 : -1e3;
-  // Bounding z keeps the arithmetic finite for zero-variance inputs; a score of 50 standard
-  // errors is already overwhelming evidence, so nothing is lost.
+  // Bounding z keeps the arithmetic finite for zero-variance inputs; 50 standard errors is
+  // already overwhelming evidence, so nothing is lost.
   z = std::clamp(z, -50.0, 50.0);
-  log_weights_ += bets_ * z - half_bets_squared_;
-  log_wealth_ = LogSumExp(log_weights_);
-  FixedShare(&log_weights_, log_wealth_, share_);
-  ++updates_;
+  mixture_.Update(bets_ * z - half_bets_squared_);
 }
 
-BernoulliMixtureEProcess::BernoulliMixtureEProcess(double p0) : p0_(p0) {
+RateRatioEProcess::RateRatioEProcess(double null_ratio, bool upward, double share)
+    : null_ratio_(null_ratio), mixture_(9, share) {
+  multipliers_ = Eigen::ArrayXd(9);
+  if (upward) {
+    multipliers_ << 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 3.0, 5.0, 10.0;
+  } else {
+    multipliers_ << 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.35, 0.2, 0.1;
+  }
+}
+
+void RateRatioEProcess::Update(std::uint64_t canary_count, double canary_rows,
+                               std::uint64_t baseline_count, double baseline_rows,
+                               double dispersion) {
+  if (canary_rows <= 0 || baseline_rows <= 0 || canary_count + baseline_count == 0) return;
+  const double kc = static_cast<double>(canary_count);
+  const double kb = static_cast<double>(baseline_count);
+  const double pi0 = null_ratio_ * canary_rows / (null_ratio_ * canary_rows + baseline_rows);
+  const Eigen::ArrayXd r = multipliers_ * null_ratio_;
+  const Eigen::ArrayXd pi = r * canary_rows / (r * canary_rows + baseline_rows);
+  Eigen::ArrayXd log_lr = kc * (pi / pi0).log() + kb * ((1.0 - pi) / (1.0 - pi0)).log();
+  mixture_.Update(log_lr / std::max(1.0, dispersion));
+}
+
+BernoulliMixtureEProcess::BernoulliMixtureEProcess(double p0) : p0_(p0), mixture_(5, 0.01) {
   const double max_bet = 1.0 / std::max(p0, 1e-9);
   bets_ = Eigen::ArrayXd(5);
   bets_ << 0.0, 0.1 * max_bet, 0.25 * max_bet, 0.5 * max_bet, 0.8 * max_bet;
-  log_weights_ = Eigen::ArrayXd::Constant(bets_.size(), -std::log(5.0));
 }
 
 void BernoulliMixtureEProcess::Update(bool x) {
   const double centered = (x ? 1.0 : 0.0) - p0_;
-  log_weights_ += (1.0 + bets_ * centered).log();
-  log_wealth_ = LogSumExp(log_weights_);
-  FixedShare(&log_weights_, log_wealth_, 0.01);
+  mixture_.Update((1.0 + bets_ * centered).log());
 }
 
 }  // namespace canaryd

@@ -10,33 +10,67 @@
 
 namespace canaryd {
 
+// A mixture of likelihood-ratio bets over a grid of alternatives, with fixed share: each step a
+// small fraction of the wealth is spread evenly over the grid, so a bet that lost for a long time
+// recovers quickly after a late change. The caller supplies each alternative's log factor; every
+// factor must have expectation <= 1 under the null, and then so does the mixture's.
+class MixtureEProcess {
+ public:
+  MixtureEProcess(Eigen::Index alternatives, double share);
+
+  void Update(const Eigen::ArrayXd& log_factors);
+  double log_e() const { return log_wealth_; }
+  std::uint64_t updates() const { return updates_; }
+
+ private:
+  Eigen::ArrayXd log_weights_;  // log of each alternative's wealth; log-sum-exp is log_wealth_
+  double share_;
+  double log_wealth_ = 0.0;
+  std::uint64_t updates_ = 0;
+};
+
 struct GaussianMixtureOptions {
-  // Bet sizes (Gaussian likelihood-ratio slopes) mixed with equal prior weight. The zero bet keeps
-  // evidence from decaying while nothing happens; large bets make big regressions fast.
+  // Bet sizes (Gaussian likelihood-ratio slopes). The zero bet keeps evidence from decaying while
+  // nothing happens; large bets make big regressions fast.
   std::vector<double> bets = {0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0};
-  // Fixed share: each step this fraction of the wealth is spread evenly over the bets, so a bet
-  // that lost for a long time can recover quickly after a late change.
   double share = 0.01;
 };
 
-// Evidence that standardized scores z_t have positive mean. Each factor exp(l*z - l^2/2) has
-// expectation <= 1 when z ~ N(mu <= 0, 1), so the mixture wealth is a test supermartingale.
-// Bounded betting factors cap the speed (the design's ~9 loads at K/a = 500); these do not.
+// Evidence that standardized scores z_t have positive mean: factors exp(l*z - l^2/2) have
+// expectation <= 1 when z ~ N(mu <= 0, 1). Unbounded factors: bounded "betting" factors cap the
+// speed (the design's ~9 loads at K/a = 500); these do not.
 class GaussianMixtureEProcess {
  public:
   explicit GaussianMixtureEProcess(const GaussianMixtureOptions& options = {});
 
   void Update(double z);
-  double log_e() const { return log_wealth_; }
-  std::uint64_t updates() const { return updates_; }
+  double log_e() const { return mixture_.log_e(); }
+  std::uint64_t updates() const { return mixture_.updates(); }
 
  private:
   Eigen::ArrayXd bets_;
   Eigen::ArrayXd half_bets_squared_;
-  Eigen::ArrayXd log_weights_;  // log of each bet's wealth; their log-sum-exp is log_wealth_
-  double share_;
-  double log_wealth_ = 0.0;
-  std::uint64_t updates_ = 0;
+  MixtureEProcess mixture_;
+};
+
+// Evidence that a canary's count rate is more than `null_ratio` times the baseline's, from counts
+// conditioned on their total: given k_c + k_b, k_c is binomial with success share
+// r*n_c / (r*n_c + n_b) where r is the rate ratio. Exact for Poisson-like counts, whatever the
+// common rate; `dispersion` >= 1 tempers the likelihood for extra-binomial spread between loads.
+// With `upward` false it is evidence that the ratio is *below* null_ratio (non-inferiority).
+class RateRatioEProcess {
+ public:
+  RateRatioEProcess(double null_ratio, bool upward, double share = 0.01);
+
+  void Update(std::uint64_t canary_count, double canary_rows, std::uint64_t baseline_count,
+              double baseline_rows, double dispersion);
+  double log_e() const { return mixture_.log_e(); }
+  void set_null_ratio(double r) { null_ratio_ = r; }
+
+ private:
+  Eigen::ArrayXd multipliers_;  // alternatives as multiples of the null ratio
+  double null_ratio_;
+  MixtureEProcess mixture_;
 };
 
 // Evidence that a Bernoulli share exceeds p0 (e.g. share of late loads above 5%). Factors
@@ -46,13 +80,12 @@ class BernoulliMixtureEProcess {
   explicit BernoulliMixtureEProcess(double p0);
 
   void Update(bool x);
-  double log_e() const { return log_wealth_; }
+  double log_e() const { return mixture_.log_e(); }
 
  private:
   Eigen::ArrayXd bets_;
-  Eigen::ArrayXd log_weights_;
   double p0_;
-  double log_wealth_ = 0.0;
+  MixtureEProcess mixture_;
 };
 
 }  // namespace canaryd

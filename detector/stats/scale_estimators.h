@@ -11,7 +11,8 @@ namespace canaryd {
 
 struct ScaleEstimate {
   double sd = 0.0;
-  double df = 0.0;  // 0: no estimate yet
+  double df = 0.0;                // 0: no estimate yet
+  std::size_t observations = 0;  // values (successive differences) behind the estimate
 };
 
 // Standard deviation from the mean squared successive difference over the last `window` values.
@@ -39,7 +40,7 @@ class SuccessiveDifferenceScale {
     if (count_ == 0) return {};
     const double var = std::max(0.0, sum_) / (2.0 * static_cast<double>(count_));
     // The MSSD estimator has about two thirds of the efficiency of the sample variance.
-    return {std::sqrt(var), 0.66 * static_cast<double>(count_)};
+    return {std::sqrt(var), 0.66 * static_cast<double>(count_), count_};
   }
 
   std::size_t differences() const { return count_; }
@@ -66,7 +67,8 @@ class RunningMoments {
   double mean() const { return mean_; }
   ScaleEstimate Estimate() const {
     if (n_ < 2) return {};
-    return {std::sqrt(m2_ / static_cast<double>(n_ - 1)), static_cast<double>(n_ - 1)};
+    return {std::sqrt(m2_ / static_cast<double>(n_ - 1)), static_cast<double>(n_ - 1),
+            static_cast<std::size_t>(n_ - 1)};
   }
 
  private:

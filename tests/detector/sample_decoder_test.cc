@@ -149,6 +149,7 @@ TEST_F(SampleDecoderTest, ZeroRowsWithoutNulls) {
 TEST_F(SampleDecoderTest, CountsMayEqualRows) {
   const Sample s =
       Accept(Report({{"rows", "10"}, {"nulls", R"({"email":10,"id":0})"}, {"duplicates", "10"}}));
+  ASSERT_EQ(s.nulls.size(), 2U);
   EXPECT_EQ(s.nulls[0].nulls, 10U);
   EXPECT_EQ(s.duplicates, 10U);
 }
@@ -158,6 +159,7 @@ TEST_F(SampleDecoderTest, RowsUpToUint64Max) {
                                   {"nulls", R"({"email":18446744073709551615})"},
                                   {"duplicates", "9223372036854775808"}}));
   EXPECT_EQ(s.rows, std::numeric_limits<std::uint64_t>::max());
+  ASSERT_EQ(s.nulls.size(), 1U);
   EXPECT_EQ(s.nulls[0].nulls, std::numeric_limits<std::uint64_t>::max());
   EXPECT_EQ(s.duplicates, 9223372036854775808ULL);
 }

@@ -1,0 +1,25 @@
+// Runs one simulated release through the real per-dataset judge, single-threaded, so studies
+// can run thousands of releases quickly and deterministically.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "detector/engine/engine_options.h"
+#include "detector/judge/verdict.h"
+#include "detector/sim/load_simulator.h"
+
+namespace canaryd::sim {
+
+struct ReleaseOutcome {
+  Decision decision = Decision::kContinue;
+  std::string check;                 // the deciding check
+  int canary_loads = 0;              // canary loads the judge had seen at the decision (or end)
+  std::uint64_t canary_rows = 0;     // canary rows seen at the decision (or end)
+  bool regression_active = false;    // whether the canary had started regressing by then
+  std::string reason;
+};
+
+ReleaseOutcome RunRelease(const Scenario& scenario, const EngineOptions& options);
+
+}  // namespace canaryd::sim
