@@ -10,8 +10,8 @@ namespace {
 double Finite(double x) { return std::isfinite(x) ? x : (x > 0 ? 1e308 : -1e308); }
 }  // namespace
 
-nlohmann::json ToJson(const CheckEvidence& e) {
-  nlohmann::json j = {
+nlohmann::ordered_json ToJson(const CheckEvidence& e) {
+  nlohmann::ordered_json j = {
       {"check", e.check},
       {"verdict", VerdictName(e.verdict)},
       {"method", e.method},
@@ -41,10 +41,10 @@ nlohmann::json ToJson(const CheckEvidence& e) {
   return j;
 }
 
-nlohmann::json ToJson(const ReleaseDatasetView& v) {
-  nlohmann::json checks = nlohmann::json::array();
+nlohmann::ordered_json ToJson(const ReleaseDatasetView& v) {
+  nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const CheckEvidence& e : v.checks) checks.push_back(ToJson(e));
-  nlohmann::json j = {
+  nlohmann::ordered_json j = {
       {"release", v.release},
       {"dataset", v.dataset},
       {"decision", DecisionName(v.decision)},

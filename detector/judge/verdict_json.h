@@ -8,7 +8,7 @@
 
 namespace canaryd {
 
-nlohmann::json ToJson(const CheckEvidence& evidence);
-nlohmann::json ToJson(const ReleaseDatasetView& view);
+nlohmann::ordered_json ToJson(const CheckEvidence& evidence);
+nlohmann::ordered_json ToJson(const ReleaseDatasetView& view);
 
 }  // namespace canaryd

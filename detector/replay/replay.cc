@@ -47,9 +47,9 @@ class CollectingSink : public DecisionSink {
   std::vector<DecisionEvent> events_;
 };
 
-nlohmann::json DecisionLine(const DecisionEvent& event, Decision release_decision) {
+nlohmann::ordered_json DecisionLine(const DecisionEvent& event, Decision release_decision) {
   const ReleaseDatasetView& v = event.view;
-  nlohmann::json evidence = nlohmann::json::object();
+  nlohmann::ordered_json evidence = nlohmann::ordered_json::object();
   Verdict verdict = v.decision == Decision::kRollback ? Verdict::kFail : Verdict::kPass;
   for (const CheckEvidence& e : v.checks) {
     if (e.check == v.deciding_check) {
@@ -57,8 +57,11 @@ nlohmann::json DecisionLine(const DecisionEvent& event, Decision release_decisio
       verdict = e.verdict;
     }
   }
-  nlohmann::json checks = nlohmann::json::object();
-  for (const CheckEvidence& e : v.checks) checks[e.check] = VerdictName(e.verdict);
+  // Every check's verdict and sentence, so the line explains itself.
+  nlohmann::ordered_json checks = nlohmann::ordered_json::object();
+  for (const CheckEvidence& e : v.checks) {
+    checks[e.check] = {{"verdict", VerdictName(e.verdict)}, {"sentence", e.sentence}};
+  }
   return {
       {"ts", FormatTimestampMs(v.decided_at_ms)},
       {"release", v.release},
@@ -150,7 +153,7 @@ int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
     }
     progress.Tick(summary.reports_read, summary.rejected, sink.size());
   }
-  if (in.bad()) {
+  if (reader.failed()) {
     spdlog::error("event=read_error offset={}", reader.bytes_read());
     return kExitBadInput;
   }
@@ -173,7 +176,7 @@ int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
     out << DecisionLine(event, ReleaseDecision(per_dataset)).dump() << '\n';
   }
 
-  nlohmann::json rolled_back = nlohmann::json::array();
+  nlohmann::ordered_json rolled_back = nlohmann::ordered_json::array();
   for (const auto& [release, per_dataset] : release_state) {
     switch (ReleaseDecision(per_dataset)) {
       case Decision::kRollback:
@@ -186,9 +189,9 @@ int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
   }
   summary.releases = release_state.size();
 
-  nlohmann::json by_reason = nlohmann::json::object();
+  nlohmann::ordered_json by_reason = nlohmann::ordered_json::object();
   for (const auto& [reason, n] : summary.rejected_by_reason) by_reason[reason] = n;
-  out << nlohmann::json{{"summary",
+  out << nlohmann::ordered_json{{"summary",
                          {{"reports_read", summary.reports_read},
                           {"accepted", summary.accepted},
                           {"rejected", summary.rejected},

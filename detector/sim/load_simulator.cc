@@ -285,6 +285,15 @@ LoadSimulator::LoadSimulator(Scenario scenario)
   latent_.u_null_jitter.assign(columns, 0.0);
 }
 
+namespace {
+double NullRateFor(const ArmProfile& profile, const std::string& column) {
+  for (const auto& [name, rate] : profile.column_null_rates) {
+    if (name == column) return rate;
+  }
+  return profile.null_rate;
+}
+}  // namespace
+
 void LoadSimulator::DrawLoad(Rng& rng, const ArmProfile& profile, const std::vector<char>& all_null,
                              LoadFigures* figures, Latent* latent) {
   latent->z_rows = rng.Normal();
@@ -295,7 +304,8 @@ void LoadSimulator::DrawLoad(Rng& rng, const ArmProfile& profile, const std::vec
     figures->nulls[i] =
         all_null[i]
             ? figures->rows
-            : rng.Binomial(figures->rows, LatentRate(profile.null_rate, profile.rate_jitter, u));
+            : rng.Binomial(figures->rows, LatentRate(NullRateFor(profile, scenario_.columns[i]),
+                                                    profile.rate_jitter, u));
   }
   latent->u_dup_jitter = rng.Uniform();
   figures->duplicates = rng.Binomial(
@@ -316,9 +326,11 @@ void LoadSimulator::TransformShadow(const ArmProfile& to, const std::vector<char
       continue;
     }
     const double p_from = baseline_all_null_[i] ? 1.0
-                                                : LatentRate(from.null_rate, from.rate_jitter,
+                                                : LatentRate(NullRateFor(from, scenario_.columns[i]),
+                                                             from.rate_jitter,
                                                              latent_.u_null_jitter[i]);
-    const double p_to = LatentRate(to.null_rate, to.rate_jitter, latent_.u_null_jitter[i]);
+    const double p_to = LatentRate(NullRateFor(to, scenario_.columns[i]), to.rate_jitter,
+                                  latent_.u_null_jitter[i]);
     figures->nulls[i] = Recount(canary_rng_, base.nulls[i], base.rows, p_from, figures->rows, p_to);
   }
   figures->duplicates =

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "detector/sample.h"
@@ -75,6 +76,8 @@ struct ArmProfile {
   double late_extra_s = 1200;
   std::string schema = "sha256:base";         // empty: the sample reports no schema
   std::vector<std::string> all_null_columns;  // columns that are 100% null in this arm
+  // Per-column null rates overriding null_rate (e.g. only `email` regresses).
+  std::vector<std::pair<std::string, double>> column_null_rates;
 };
 
 struct Scenario {

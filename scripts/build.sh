@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Configures and builds canaryd with CMake + Ninja.
+#
+#   scripts/build.sh [release|asan|tsan] [BUILD_DIR] [TARGET...]
+#
+#   release  Release build                                  (default dir: build/)
+#   asan     RelWithDebInfo, AddressSanitizer + UBSan       (default dir: build-asan/)
+#   tsan     RelWithDebInfo, ThreadSanitizer                (default dir: build-tsan/)
+#
+# Warnings are errors when CI=true or CANARYD_WERROR=1. TARGETs (optional) limit what is built,
+# e.g. `scripts/build.sh asan "" canaryd_unit_tests`; default is everything. Compiler and
+# launcher come from the usual CMake variables (CXX, CMAKE_CXX_COMPILER_LAUNCHER=ccache, ...).
+# Build output goes to stderr; stdout gets only the build directory's absolute path, so
+# `dir=$(scripts/build.sh asan)` works.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+flavour=${1:-release}
+case "$flavour" in
+  release) build_type=Release;        asan=OFF; tsan=OFF; default_dir=build ;;
+  asan)    build_type=RelWithDebInfo; asan=ON;  tsan=OFF; default_dir=build-asan ;;
+  tsan)    build_type=RelWithDebInfo; asan=OFF; tsan=ON;  default_dir=build-tsan ;;
+  -h|--help) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 0 ;;
+  *) echo "build.sh: unknown build '$flavour' (release, asan or tsan)" >&2; exit 2 ;;
+esac
+build_dir=${2:-}
+if [[ -z "$build_dir" ]]; then
+  build_dir="$repo/$default_dir"
+fi
+shift $(( $# < 2 ? $# : 2 ))
+targets=("$@")
+
+werror=OFF
+if [[ "${CI:-}" == true || "${CANARYD_WERROR:-0}" == 1 ]]; then
+  werror=ON
+fi
+
+mkdir -p "$build_dir"
+build_dir=$(cd "$build_dir" && pwd)
+
+# Ninja cannot take over a directory configured with another generator: say so plainly.
+if [[ -f "$build_dir/CMakeCache.txt" ]] &&
+   ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$build_dir/CMakeCache.txt"; then
+  echo "build.sh: $build_dir was configured with another generator; remove it and rerun" >&2
+  exit 2
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+start=$SECONDS
+{
+  echo "build.sh: $flavour ($build_type, asan=$asan tsan=$tsan werror=$werror) in $build_dir"
+  cmake -S "$repo" -B "$build_dir" -G Ninja \
+    -DCMAKE_BUILD_TYPE="$build_type" \
+    -DCANARYD_ASAN="$asan" -DCANARYD_TSAN="$tsan" -DCANARYD_WERROR="$werror"
+  if [[ ${#targets[@]} -gt 0 ]]; then
+    cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}"
+  else
+    cmake --build "$build_dir" -j "$jobs"
+  fi
+  echo "build.sh: $flavour build done in $((SECONDS - start))s"
+} >&2
+echo "$build_dir"
