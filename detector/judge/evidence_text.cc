@@ -19,7 +19,7 @@ std::string FormatDuration(std::int64_t ms) {
   return buf;
 }
 
-std::string FormatEstimate(double value, const std::string& unit) {
+std::string FormatEstimate(double value, std::string_view unit) {
   char buf[64];
   if (unit == "rate" || unit == "share") {
     std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * value);

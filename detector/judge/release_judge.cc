@@ -259,10 +259,11 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
       baseline_loads_ < static_cast<std::uint64_t>(o.min_baseline_loads)) {
     return Verdict::kNotEvaluated;
   }
-  if (check.observations() == 0) return Verdict::kNotEvaluated;
+  // The shadow tolerance rule needs no scale, so it applies before the scores have one.
   if (o.shadow_tolerance_enabled && check.divergent_streak() >= o.shadow_tolerance_loads) {
     return Verdict::kFail;
   }
+  if (check.observations() == 0) return Verdict::kNotEvaluated;
   const double log_threshold = LogThreshold(ctx);
   const bool practical = check.RecentEffect() >= check.margin_log();
   if (check.log_e_regression() >= log_threshold && practical) return Verdict::kFail;
@@ -333,7 +334,12 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   CheckEvidence e;
   e.check = check.key().Name();
   e.verdict = verdict;
-  e.method = check.paired_observations() > 0 ? "paired" : "split";
+  const bool counts = check.method() == CheckMethod::kCounts;
+  if (check.paired_observations() > 0) {
+    e.method = counts ? "paired_counts" : "paired";
+  } else {
+    e.method = counts ? "split_counts" : "split";
+  }
   e.non_inferior = NonInferior(check, ctx);
   e.log_e_regression = check.log_e_regression();
   e.log_threshold = LogThreshold(ctx);

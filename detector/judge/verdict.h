@@ -26,7 +26,7 @@ std::string_view DecisionName(Decision d);  // "continue", "promote", "rollback"
 struct CheckEvidence {
   std::string check;  // e.g. "null_rate(email)"
   Verdict verdict = Verdict::kNotEvaluated;
-  std::string method;  // "split", "paired", "rule", "slo"
+  std::string_view method;  // "split", "paired", "rule", "slo" (static strings)
   bool non_inferior = false;  // shown no worse than the margin (counts towards PROMOTE)
 
   // Sequential test: log e-values and the thresholds they are compared with.
@@ -42,7 +42,7 @@ struct CheckEvidence {
   // Estimates in natural units (a rate, rows per load, seconds) over the release's span.
   double canary_estimate = 0.0;
   double baseline_estimate = 0.0;
-  std::string unit;  // "rate", "rows", "s", "share"
+  std::string_view unit;  // "rate", "rows", "s", "share" (static strings)
   std::uint64_t canary_loads = 0;
   std::uint64_t baseline_loads = 0;
   std::uint64_t canary_rows = 0;
