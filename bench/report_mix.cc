@@ -201,8 +201,8 @@ std::string Malform(std::string_view kind, Sample sample) {
   } else {  // rows_as_string (and nulls_exceed_rows without columns)
     const std::size_t at = line.find("\"rows\":");
     const std::size_t end = line.find(',', at);
-    line.insert(end, "\"");
-    line.insert(at + 7, "\"");
+    line.insert(end, 1, '"');
+    line.insert(at + 7, 1, '"');
   }
   return line;
 }

@@ -19,7 +19,7 @@ struct DedupeOptions {
   // How far behind the newest report a redelivery is still recognised.
   std::int64_t horizon_ms = 48LL * 3600 * 1000;
   // Hard cap on remembered loads (both arms together).
-  std::size_t max_entries = 200000;
+  std::size_t max_entries = 20000;
 };
 
 enum class Delivery : std::uint8_t {

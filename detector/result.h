@@ -21,8 +21,9 @@ struct Error {
 };
 
 template <class T>
-using Result = BOOST_OUTCOME_V2_NAMESPACE::basic_result<T, Error,
-                                                        BOOST_OUTCOME_V2_NAMESPACE::policy::terminate>;
+using Result =
+    BOOST_OUTCOME_V2_NAMESPACE::basic_result<T, Error,
+                                             BOOST_OUTCOME_V2_NAMESPACE::policy::terminate>;
 
 // Success with no value.
 using Status = Result<void>;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/program_options.hpp>
 
 #include "detector/app/logging.h"
 #include "detector/replay/replay.h"
@@ -50,8 +50,8 @@ int Replay(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")(
       "shards", po::value<int>(&shards)->default_value(2), "engine shards (writer threads)")(
       "log-level", po::value<std::string>(&log_level)->default_value("warn"),
-      "trace, debug, info, warn, error, off")(
-      "rules", po::value<std::string>(), "rules file (not supported yet: built-in defaults)")(
+      "trace, debug, info, warn, error, off")("rules", po::value<std::string>(),
+                                              "rules file (not supported yet: built-in defaults)")(
       "no-progress", "never show progress (shown on stderr when it is a terminal)");
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::string>());

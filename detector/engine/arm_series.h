@@ -17,7 +17,9 @@ struct RateTotals {
   std::uint64_t count = 0;  // nulls or duplicate rows
   std::uint64_t rows = 0;   // rows of the loads that reported the count
   std::uint64_t loads = 0;
-  double Rate() const { return rows == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(rows); }
+  double Rate() const {
+    return rows == 0 ? 0.0 : static_cast<double>(count) / static_cast<double>(rows);
+  }
 };
 
 struct ArmTotals {
@@ -34,9 +36,9 @@ struct ArmTotals {
     return loads == 0 ? 0.0 : static_cast<double>(rows) / static_cast<double>(loads);
   }
   double ShareWithinSlo() const {
-    return freshness.count() == 0 ? 0.0
-                                  : static_cast<double>(freshness_within_slo) /
-                                        static_cast<double>(freshness.count());
+    return freshness.count() == 0
+               ? 0.0
+               : static_cast<double>(freshness_within_slo) / static_cast<double>(freshness.count());
   }
 };
 

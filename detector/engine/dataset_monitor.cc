@@ -1,5 +1,7 @@
 #include "detector/engine/dataset_monitor.h"
 
+#include <algorithm>
+
 namespace canaryd {
 
 DatasetMonitor::DatasetMonitor(std::string dataset, const EngineOptions* options)
@@ -12,13 +14,20 @@ DatasetContext DatasetMonitor::Context() const {
   return DatasetContext{&options_->judge, &registry_, &baseline_, &baseline_series_};
 }
 
-ApplyOutcome DatasetMonitor::Apply(const Sample& sample,
-                                   std::vector<ReleaseDatasetView>* decided) {
-  switch (deduper_.Observe(sample.arm, sample.load_id, sample.ts_ms)) {
-    case Delivery::kDuplicate: return ApplyOutcome::kDuplicate;
-    case Delivery::kTooOld: return ApplyOutcome::kTooOld;
-    case Delivery::kFirst: break;
+ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseDatasetView>* decided) {
+  if (seen_any_ && sample.ts_ms > newest_ts_ms_ + options_->max_future_skew_ms) {
+    return ApplyOutcome::kFuture;
   }
+  switch (deduper_.Observe(sample.arm, sample.load_id, sample.ts_ms)) {
+    case Delivery::kDuplicate:
+      return ApplyOutcome::kDuplicate;
+    case Delivery::kTooOld:
+      return ApplyOutcome::kTooOld;
+    case Delivery::kFirst:
+      break;
+  }
+  seen_any_ = true;
+  newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
   const std::vector<LoadValue> values = registry_.Extract(sample);
   const DatasetContext ctx = Context();
 

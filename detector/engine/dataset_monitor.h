@@ -19,9 +19,11 @@ namespace canaryd {
 
 enum class ApplyOutcome : std::uint8_t {
   kApplied,
-  kDuplicate,       // (dataset, arm, load_id) already counted
-  kTooOld,          // older than the idempotency memory: dropped rather than risk counting twice
-  kAfterDecision,   // canary report of a release that was already decided
+  kDuplicate,      // (dataset, arm, load_id) already counted
+  kTooOld,         // older than the idempotency memory: dropped rather than risk counting twice
+  kAfterDecision,  // canary report of a release that was already decided
+  kFuture,         // ts far ahead of the dataset's newest report: a clock error, dropped so it
+                   // cannot expire the idempotency memory of every report after it
 };
 
 class DatasetMonitor {
@@ -47,6 +49,8 @@ class DatasetMonitor {
   BaselineTracker baseline_;
   ArmSeries baseline_series_;
   std::map<std::string, std::unique_ptr<ReleaseJudge>, std::less<>> releases_;
+  std::int64_t newest_ts_ms_ = 0;
+  bool seen_any_ = false;
 };
 
 }  // namespace canaryd

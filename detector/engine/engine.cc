@@ -54,6 +54,7 @@ EngineStats Engine::Stats() const {
     stats.duplicates += c.duplicates.load();
     stats.too_old += c.too_old.load();
     stats.after_decision += c.after_decision.load();
+    stats.future_ts += c.future_ts.load();
   }
   return stats;
 }

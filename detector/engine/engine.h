@@ -18,6 +18,7 @@ struct EngineStats {
   std::uint64_t duplicates = 0;
   std::uint64_t too_old = 0;
   std::uint64_t after_decision = 0;
+  std::uint64_t future_ts = 0;
 };
 
 class Engine {

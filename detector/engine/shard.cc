@@ -77,31 +77,42 @@ void Shard::Apply(SampleBatch& batch) {
     const Sample& s = item.sample;
     auto it = datasets_.find(s.dataset);
     if (it == datasets_.end()) {
-      it = datasets_.emplace(s.dataset, std::make_unique<DatasetMonitor>(s.dataset, options_))
-               .first;
+      it =
+          datasets_.emplace(s.dataset, std::make_unique<DatasetMonitor>(s.dataset, options_)).first;
     }
     decided_.clear();
     switch (it->second->Apply(s, &decided_)) {
-      case ApplyOutcome::kApplied: counters_.applied.fetch_add(1, std::memory_order_relaxed); break;
+      case ApplyOutcome::kApplied:
+        counters_.applied.fetch_add(1, std::memory_order_relaxed);
+        break;
       case ApplyOutcome::kDuplicate:
         counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
         break;
-      case ApplyOutcome::kTooOld: counters_.too_old.fetch_add(1, std::memory_order_relaxed); break;
+      case ApplyOutcome::kTooOld:
+        counters_.too_old.fetch_add(1, std::memory_order_relaxed);
+        break;
       case ApplyOutcome::kAfterDecision:
         counters_.after_decision.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case ApplyOutcome::kFuture:
+        counters_.future_ts.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("event=future_ts dataset={} load_id={} (ts far ahead of the dataset's newest)",
+                     s.dataset, s.load_id);
         break;
     }
     if (s.ts_ms > newest_ts_ms_) newest_ts_ms_ = s.ts_ms;
     for (ReleaseDatasetView& view : decided_) {
-      spdlog::info("event=decision shard={} release={} dataset={} decision={} check={} reason=\"{}\"", id_,
-                   view.release, view.dataset, DecisionName(view.decision), view.deciding_check,
-                   view.reason);
+      spdlog::info(
+          "event=decision shard={} release={} dataset={} decision={} check={} reason=\"{}\"", id_,
+          view.release, view.dataset, DecisionName(view.decision), view.deciding_check,
+          view.reason);
       decided = true;
       if (sink_ != nullptr) sink_->OnDecision(DecisionEvent{item.seq, std::move(view)});
     }
   }
   const std::int64_t now = MonotonicNs();
-  if (batch.empty() || decided || now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
+  if (batch.empty() || decided ||
+      now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
     for (auto& [name, monitor] : datasets_) monitor->Retire(newest_ts_ms_);
     Publish();
     last_publish_ns_ = now;

@@ -44,6 +44,7 @@ struct ShardCounters {
   std::atomic<std::uint64_t> duplicates{0};
   std::atomic<std::uint64_t> too_old{0};
   std::atomic<std::uint64_t> after_decision{0};
+  std::atomic<std::uint64_t> future_ts{0};
 };
 
 struct ShardSnapshot {
@@ -79,7 +80,7 @@ class Shard {
   const EngineOptions* options_;
   DecisionSink* sink_;
   boost::lockfree::spsc_queue<SampleBatch*> queue_;
-  std::uint64_t submitted_ = 0;  // producer thread only
+  std::uint64_t submitted_ = 0;           // producer thread only
   std::atomic<std::uint64_t> pushed_{0};  // wakes the writer
   std::atomic<std::uint64_t> applied_{0};
   std::atomic<bool> stopping_{false};

@@ -61,7 +61,8 @@ CountProfile BaselineTracker::Counts(int metric) const {
   if (i >= metrics_.size() || metrics_[i].counts.empty()) return profile;
   const auto& counts = metrics_[i].counts;
   double k_sum = 0, n_sum = 0;
-  for (const auto& [k, n] : counts) k_sum += static_cast<double>(k), n_sum += static_cast<double>(n);
+  for (const auto& [k, n] : counts)
+    k_sum += static_cast<double>(k), n_sum += static_cast<double>(n);
   profile.loads = counts.size();
   profile.mean_count = k_sum / static_cast<double>(counts.size());
   const double p = k_sum / n_sum;

@@ -72,8 +72,8 @@ std::string SentenceFor(const CheckEvidence& e) {
                FormatEvidence(e.log_e_non_inferiority) +
                " >= " + FormatEvidence(e.log_promote_threshold) + ")";
       }
-      return head + "; no evidence of regression (" + FormatEvidence(e.log_e_regression) +
-             " of " + needed + " needed)";
+      return head + "; no evidence of regression (" + FormatEvidence(e.log_e_regression) + " of " +
+             needed + " needed)";
   }
   return head;
 }

@@ -28,8 +28,8 @@ struct JudgeOptions {
 
   // Practical margins: differences smaller than these never roll back. A rate margin is the larger
   // of relative and absolute (so 0.01% -> 0.012% is not "20% worse" in any useful sense).
-  double rate_margin_relative = 0.20;   // x1.2
-  double rate_margin_absolute = 0.001;  // +0.1 percentage point
+  double rate_margin_relative = 0.20;       // x1.2
+  double rate_margin_absolute = 0.001;      // +0.1 percentage point
   double row_count_margin_relative = 0.10;  // canary loads 10% smaller
   double freshness_margin_relative = 0.20;  // canary 20% later
 

@@ -6,10 +6,14 @@ namespace canaryd {
 
 std::string MetricKey::Name() const {
   switch (kind) {
-    case MetricKind::kNullRate: return "null_rate(" + column + ")";
-    case MetricKind::kDuplicateRate: return "duplicate_rate";
-    case MetricKind::kRowCount: return "row_count";
-    case MetricKind::kFreshness: return "freshness";
+    case MetricKind::kNullRate:
+      return "null_rate(" + column + ")";
+    case MetricKind::kDuplicateRate:
+      return "duplicate_rate";
+    case MetricKind::kRowCount:
+      return "row_count";
+    case MetricKind::kFreshness:
+      return "freshness";
   }
   return "unknown";
 }
@@ -40,7 +44,8 @@ std::vector<LoadValue> MetricRegistry::Extract(const Sample& sample) {
   std::vector<LoadValue> values;
   values.reserve(3 + sample.nulls.size());
   values.push_back({kRowCount, OrientedRowCount(sample.rows), false, 0, 0});
-  if (sample.freshness_s) values.push_back({kFreshness, OrientedFreshness(*sample.freshness_s), false, 0, 0});
+  if (sample.freshness_s)
+    values.push_back({kFreshness, OrientedFreshness(*sample.freshness_s), false, 0, 0});
   if (sample.rows > 0) {
     if (sample.duplicates) {
       values.push_back({kDuplicateRate, OrientedRate(*sample.duplicates, sample.rows),

@@ -23,11 +23,11 @@ struct MetricKey {
 
 // One load's value of each metric it reports, in a dataset's metric numbering.
 struct LoadValue {
-  int metric;    // index into the dataset's MetricRegistry
-  double value;  // oriented log-scale value (see OrientedRate and friends)
-  bool every_row = false;    // rates: the count equals rows (a column 100% null)
-  std::uint64_t count = 0;   // rates: the raw count (nulls, duplicate rows)
-  std::uint64_t rows = 0;    // rates: the load's rows
+  int metric;               // index into the dataset's MetricRegistry
+  double value;             // oriented log-scale value (see OrientedRate and friends)
+  bool every_row = false;   // rates: the count equals rows (a column 100% null)
+  std::uint64_t count = 0;  // rates: the raw count (nulls, duplicate rows)
+  std::uint64_t rows = 0;   // rates: the load's rows
 };
 
 // log((k + 1/2) / (rows + 1)) for rates: finite at zero counts and unbiased enough at small ones;

@@ -29,8 +29,10 @@ double MarginLog(const MetricKey& key, int metric, const DatasetContext& ctx) {
     case MetricKind::kDuplicateRate:
       return std::max(std::log1p(o.rate_margin_relative),
                       AbsoluteRateMarginLog(*ctx.baseline, metric, o.rate_margin_absolute));
-    case MetricKind::kRowCount: return -std::log1p(-o.row_count_margin_relative);
-    case MetricKind::kFreshness: return std::log1p(o.freshness_margin_relative);
+    case MetricKind::kRowCount:
+      return -std::log1p(-o.row_count_margin_relative);
+    case MetricKind::kFreshness:
+      return std::log1p(o.freshness_margin_relative);
   }
   return 0.0;
 }
@@ -51,9 +53,7 @@ void PushBounded(Container* c, typename Container::value_type v) {
 }  // namespace
 
 ReleaseJudge::ReleaseJudge(std::string release, std::string dataset, std::int64_t start_ms)
-    : release_(std::move(release)),
-      dataset_(std::move(dataset)),
-      start_ms_(start_ms) {}
+    : release_(std::move(release)), dataset_(std::move(dataset)), start_ms_(start_ms) {}
 
 ComparisonCheck& ReleaseJudge::CheckFor(int metric, const DatasetContext& ctx) {
   const auto i = static_cast<std::size_t>(metric);
@@ -105,9 +105,9 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   ++baseline_loads_;
   if (!sample.schema.empty() && !last_canary_schema_.empty() &&
       sample.schema != last_canary_schema_ && !rule_failure_) {
-    rule_failure_ = RuleFailure{
-        "schema", "schema: canary " + last_canary_schema_ + " differs from baseline " +
-                      sample.schema + "; rollback"};
+    rule_failure_ =
+        RuleFailure{"schema", "schema: canary " + last_canary_schema_ + " differs from baseline " +
+                                  sample.schema + "; rollback"};
   }
 
   LoadRecord record{sample.load_id, values};
@@ -158,9 +158,9 @@ void ReleaseJudge::Pair(const LoadRecord& canary, const LoadRecord& baseline,
     for (const LoadValue& b : baseline.values) {
       if (b.metric != c.metric) continue;
       const MetricKey& key = ctx.registry->key(c.metric);
-      CheckFor(c.metric, ctx).ObservePaired(GroupOf(c), GroupOf(b), ctx.baseline->Counts(c.metric),
-                                            MarginLog(key, c.metric, ctx),
-                                            ToleranceLog(key, c.metric, ctx));
+      CheckFor(c.metric, ctx)
+          .ObservePaired(GroupOf(c), GroupOf(b), ctx.baseline->Counts(c.metric),
+                         MarginLog(key, c.metric, ctx), ToleranceLog(key, c.metric, ctx));
     }
   }
 }
@@ -204,18 +204,18 @@ void ReleaseJudge::CheckRulesOnCanary(const Sample& sample, const std::vector<Lo
   if (rule_failure_) return;
   const std::string& base_schema = ctx.baseline->schema();
   if (!sample.schema.empty() && !base_schema.empty() && sample.schema != base_schema) {
-    rule_failure_ = RuleFailure{"schema", "schema: canary " + sample.schema +
-                                              " differs from baseline " + base_schema +
-                                              "; rollback"};
+    rule_failure_ =
+        RuleFailure{"schema", "schema: canary " + sample.schema + " differs from baseline " +
+                                  base_schema + "; rollback"};
     return;
   }
   for (const LoadValue& v : values) {
     const MetricKey& key = ctx.registry->key(v.metric);
     if (key.kind != MetricKind::kNullRate || !v.every_row) continue;
     if (ctx.baseline->Reported(v.metric) && !ctx.baseline->LastAllNull(v.metric)) {
-      rule_failure_ = RuleFailure{
-          key.Name(), key.Name() + ": every row null in canary load " + sample.load_id +
-                          " while the baseline's are not; rollback"};
+      rule_failure_ =
+          RuleFailure{key.Name(), key.Name() + ": every row null in canary load " + sample.load_id +
+                                      " while the baseline's are not; rollback"};
       return;
     }
   }
@@ -240,10 +240,10 @@ void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContex
       (static_cast<double>(canary_loads_ + baseline_loads_) + o.silent_prior_baseline_loads);
   const double needed = std::log(o.silent_chance) / std::log1p(-share);
   if (static_cast<double>(baseline_since_canary_) < needed) return;
-  rule_failure_ = RuleFailure{
-      "canary_silent", "canary_silent: no canary load for " + FormatDuration(silent_for) +
-                           " while the baseline delivered " +
-                           std::to_string(baseline_since_canary_) + " loads; rollback"};
+  rule_failure_ = RuleFailure{"canary_silent",
+                              "canary_silent: no canary load for " + FormatDuration(silent_for) +
+                                  " while the baseline delivered " +
+                                  std::to_string(baseline_since_canary_) + " loads; rollback"};
 }
 
 double ReleaseJudge::LogThreshold(const DatasetContext& ctx) const {
@@ -299,10 +299,9 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     if (v != Verdict::kPass || !NonInferior(*check, ctx)) all_non_inferior = false;
   }
   if (worst != nullptr) {
-    const bool tolerance_rule =
-        ctx.options->shadow_tolerance_enabled &&
-        worst->divergent_streak() >= ctx.options->shadow_tolerance_loads &&
-        worst->log_e_regression() < LogThreshold(ctx);
+    const bool tolerance_rule = ctx.options->shadow_tolerance_enabled &&
+                                worst->divergent_streak() >= ctx.options->shadow_tolerance_loads &&
+                                worst->log_e_regression() < LogThreshold(ctx);
     std::string reason =
         tolerance_rule
             ? worst->key().Name() + ": paired difference beyond the shadow tolerance on " +

@@ -26,7 +26,7 @@ std::string_view DecisionName(Decision d);  // "continue", "promote", "rollback"
 struct CheckEvidence {
   std::string check;  // e.g. "null_rate(email)"
   Verdict verdict = Verdict::kNotEvaluated;
-  std::string_view method;  // "split", "paired", "rule", "slo" (static strings)
+  std::string_view method;    // "split", "paired", "rule", "slo" (static strings)
   bool non_inferior = false;  // shown no worse than the margin (counts towards PROMOTE)
 
   // Sequential test: log e-values and the thresholds they are compared with.

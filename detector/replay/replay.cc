@@ -9,8 +9,8 @@
 #include <set>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "detector/engine/engine.h"
 #include "detector/json_lines_reader.h"
@@ -31,10 +31,9 @@ class CollectingSink : public DecisionSink {
   }
   std::vector<DecisionEvent> TakeSorted() {
     std::lock_guard<std::mutex> lock(mu_);
-    std::sort(events_.begin(), events_.end(),
-              [](const DecisionEvent& a, const DecisionEvent& b) {
-                return a.seq != b.seq ? a.seq < b.seq : a.view.dataset < b.view.dataset;
-              });
+    std::sort(events_.begin(), events_.end(), [](const DecisionEvent& a, const DecisionEvent& b) {
+      return a.seq != b.seq ? a.seq < b.seq : a.view.dataset < b.view.dataset;
+    });
     return std::move(events_);
   }
   std::size_t size() {
@@ -164,6 +163,7 @@ int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
   summary.duplicate_deliveries = stats.duplicates;
   summary.too_old = stats.too_old;
   summary.after_decision = stats.after_decision;
+  summary.future_ts = stats.future_ts;
 
   // Decision lines, in input order, with the release-level decision as it stood then.
   std::map<std::string, std::map<std::string, Decision>> release_state;
@@ -183,8 +183,12 @@ int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
         ++summary.rolled_back;
         rolled_back.push_back(release);
         break;
-      case Decision::kPromote: ++summary.promoted; break;
-      case Decision::kContinue: ++summary.continuing; break;
+      case Decision::kPromote:
+        ++summary.promoted;
+        break;
+      case Decision::kContinue:
+        ++summary.continuing;
+        break;
     }
   }
   summary.releases = release_state.size();
@@ -192,19 +196,20 @@ int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
   nlohmann::ordered_json by_reason = nlohmann::ordered_json::object();
   for (const auto& [reason, n] : summary.rejected_by_reason) by_reason[reason] = n;
   out << nlohmann::ordered_json{{"summary",
-                         {{"reports_read", summary.reports_read},
-                          {"accepted", summary.accepted},
-                          {"rejected", summary.rejected},
-                          {"rejected_by_reason", std::move(by_reason)},
-                          {"duplicate_deliveries", summary.duplicate_deliveries},
-                          {"too_old", summary.too_old},
-                          {"after_decision", summary.after_decision},
-                          {"releases", summary.releases},
-                          {"decisions",
-                           {{"rollback", summary.rolled_back},
-                            {"promote", summary.promoted},
-                            {"continue", summary.continuing}}},
-                          {"rolled_back", std::move(rolled_back)}}}}
+                                 {{"reports_read", summary.reports_read},
+                                  {"accepted", summary.accepted},
+                                  {"rejected", summary.rejected},
+                                  {"rejected_by_reason", std::move(by_reason)},
+                                  {"duplicate_deliveries", summary.duplicate_deliveries},
+                                  {"too_old", summary.too_old},
+                                  {"after_decision", summary.after_decision},
+                                  {"future_ts", summary.future_ts},
+                                  {"releases", summary.releases},
+                                  {"decisions",
+                                   {{"rollback", summary.rolled_back},
+                                    {"promote", summary.promoted},
+                                    {"continue", summary.continuing}}},
+                                  {"rolled_back", std::move(rolled_back)}}}}
              .dump()
       << '\n';
   out.flush();

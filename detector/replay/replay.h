@@ -25,6 +25,7 @@ struct ReplaySummary {
   std::uint64_t duplicate_deliveries = 0;
   std::uint64_t too_old = 0;
   std::uint64_t after_decision = 0;
+  std::uint64_t future_ts = 0;
   std::uint64_t releases = 0;
   std::uint64_t rolled_back = 0;
   std::uint64_t promoted = 0;

@@ -13,10 +13,10 @@ namespace canaryd::sim {
 
 struct ReleaseOutcome {
   Decision decision = Decision::kContinue;
-  std::string check;                 // the deciding check
-  int canary_loads = 0;              // canary loads the judge had seen at the decision (or end)
-  std::uint64_t canary_rows = 0;     // canary rows seen at the decision (or end)
-  bool regression_active = false;    // whether the canary had started regressing by then
+  std::string check;               // the deciding check
+  int canary_loads = 0;            // canary loads the judge had seen at the decision (or end)
+  std::uint64_t canary_rows = 0;   // canary rows seen at the decision (or end)
+  bool regression_active = false;  // whether the canary had started regressing by then
   std::string reason;
 };
 

@@ -19,8 +19,8 @@ Eigen::ArrayXd FromVector(const std::vector<double>& v) {
 }  // namespace
 
 MixtureEProcess::MixtureEProcess(Eigen::Index alternatives, double share)
-    : log_weights_(Eigen::ArrayXd::Constant(alternatives,
-                                            -std::log(static_cast<double>(alternatives)))),
+    : log_weights_(
+          Eigen::ArrayXd::Constant(alternatives, -std::log(static_cast<double>(alternatives)))),
       share_(std::clamp(share, 0.0, 1.0)) {}
 
 void MixtureEProcess::Update(const Eigen::ArrayXd& log_factors) {

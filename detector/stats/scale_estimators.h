@@ -11,7 +11,7 @@ namespace canaryd {
 
 struct ScaleEstimate {
   double sd = 0.0;
-  double df = 0.0;                // 0: no estimate yet
+  double df = 0.0;               // 0: no estimate yet
   std::size_t observations = 0;  // values (successive differences) behind the estimate
 };
 
@@ -26,8 +26,10 @@ class SuccessiveDifferenceScale {
     if (has_last_) {
       const double d = x - last_;
       const double sq = d * d;
-      if (count_ == squares_.size()) sum_ -= squares_[next_];
-      else ++count_;
+      if (count_ == squares_.size())
+        sum_ -= squares_[next_];
+      else
+        ++count_;
       squares_[next_] = sq;
       sum_ += sq;
       next_ = (next_ + 1) % squares_.size();

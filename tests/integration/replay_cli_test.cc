@@ -101,8 +101,7 @@ TEST(ReplayCli, OutputIsIdenticalAcrossShardCounts) {
 }
 
 TEST(ReplayCli, ReadsStandardInput) {
-  const RunResult r =
-      RunCanaryd("replay -", SourceDir() + "/examples/orders_two_releases.jsonl");
+  const RunResult r = RunCanaryd("replay -", SourceDir() + "/examples/orders_two_releases.jsonl");
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(JsonLines(r.out).back()["summary"]["reports_read"], 240);
 }
@@ -133,12 +132,13 @@ TEST(ReplayCli, HelpExplainsExitCodes) {
 TEST(ReplayCli, RejectedLinesAreCountedByReasonAndDoNotStopTheStream) {
   std::ifstream example(SourceDir() + "/examples/orders_two_releases.jsonl");
   std::stringstream content;
-  content << "not json\n"
-          << R"({"v":1,"dataset":"d","arm":"canary","load_id":"x","ts":1795428000000,"rows":5})"
-          << "\n"
-          << R"({"v":1,"dataset":"d","arm":"baseline","load_id":"x","ts":1795428000000,"rows":5,"nulls":{"a":6}})"
-          << "\n"
-          << example.rdbuf();
+  content
+      << "not json\n"
+      << R"({"v":1,"dataset":"d","arm":"canary","load_id":"x","ts":1795428000000,"rows":5})"
+      << "\n"
+      << R"({"v":1,"dataset":"d","arm":"baseline","load_id":"x","ts":1795428000000,"rows":5,"nulls":{"a":6}})"
+      << "\n"
+      << example.rdbuf();
   const std::string path = TempFile("mixed.jsonl", content.str());
   const RunResult r = RunCanaryd("replay " + path);
   EXPECT_EQ(r.exit_code, 3);
@@ -166,10 +166,10 @@ TEST(ReplayCli, RedeliveredReportsAreCountedOnce) {
 }
 
 TEST(ReplayCli, NoReleaseMeansExitZero) {
-  const std::string path = TempFile(
-      "baseline_only.jsonl",
-      R"({"v":1,"dataset":"d","arm":"baseline","load_id":"a","ts":1795428000000,"rows":5})"
-      "\n");
+  const std::string path =
+      TempFile("baseline_only.jsonl",
+               R"({"v":1,"dataset":"d","arm":"baseline","load_id":"a","ts":1795428000000,"rows":5})"
+               "\n");
   const RunResult r = RunCanaryd("replay " + path);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(JsonLines(r.out).back()["summary"]["releases"], 0);

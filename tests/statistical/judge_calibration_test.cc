@@ -46,8 +46,8 @@ StudyResult Study(int releases, MakeScenario make) {
 }
 
 void Report(const char* name, const StudyResult& r) {
-  std::printf("[study] %s: releases=%d rolled_back=%d (%.4f) promoted=%d median_loads=%d\n",
-              name, r.releases, r.rolled_back, r.RollbackShare(), r.promoted, r.MedianLoads());
+  std::printf("[study] %s: releases=%d rolled_back=%d (%.4f) promoted=%d median_loads=%d\n", name,
+              r.releases, r.rolled_back, r.RollbackShare(), r.promoted, r.MedianLoads());
   ::testing::Test::RecordProperty(std::string(name) + "_rollback_share",
                                   std::to_string(r.RollbackShare()));
 }

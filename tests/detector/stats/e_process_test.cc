@@ -1,0 +1,381 @@
+#include "detector/stats/e_process.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "detector/sim/load_simulator.h"
+
+namespace canaryd {
+namespace {
+
+using sim::Rng;
+
+// ---------------------------------------------------------------------------------------------
+// MixtureEProcess: the bookkeeping every other e-process rests on.
+
+TEST(MixtureEProcessTest, StartsAtOneAndMixesFactorsByWeight) {
+  MixtureEProcess m(2, /*share=*/0.0);
+  EXPECT_EQ(m.log_e(), 0.0);
+  EXPECT_EQ(m.updates(), 0u);
+
+  Eigen::ArrayXd f(2);
+  f << 0.0, std::log(2.0);
+  m.Update(f);
+  // Equal prior weights: (1 + 2) / 2.
+  EXPECT_NEAR(m.log_e(), std::log(1.5), 1e-12);
+  m.Update(f);
+  // Without share each alternative compounds on its own: (1 + 4) / 2.
+  EXPECT_NEAR(m.log_e(), std::log(2.5), 1e-12);
+  EXPECT_EQ(m.updates(), 2u);
+}
+
+TEST(MixtureEProcessTest, FixedShareRedistributesWithoutChangingTheTotal) {
+  const double s = 0.1;
+  MixtureEProcess m(2, s);
+  Eigen::ArrayXd f(2);
+  f << 0.0, std::log(2.0);
+  m.Update(f);
+  // The share step after an update moves wealth between alternatives but keeps the total.
+  EXPECT_NEAR(m.log_e(), std::log(1.5), 1e-12);
+  m.Update(f);
+  // After step 1 the shares are (1/3, 2/3); mixing gives (1-s)p + s/2 per alternative, and
+  // step 2's total is 1.5 * (p0' * 1 + p1' * 2).
+  const double p0 = (1 - s) / 3.0 + s / 2.0;
+  const double p1 = (1 - s) * 2.0 / 3.0 + s / 2.0;
+  EXPECT_NEAR(m.log_e(), std::log(1.5 * (p0 + 2.0 * p1)), 1e-12);
+}
+
+TEST(MixtureEProcessTest, ConstantFactorMovesTheTotalByExactlyThatFactor) {
+  MixtureEProcess m(5, 0.02);
+  Eigen::ArrayXd f = Eigen::ArrayXd::Constant(5, -0.3);
+  for (int i = 0; i < 10; ++i) m.Update(f);
+  EXPECT_NEAR(m.log_e(), -3.0, 1e-9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GaussianMixtureEProcess.
+
+struct NullRunStats {
+  double mean_final_e = 0;        // average of exp(log_e) at the end
+  double share_crossing = 0;      // share of runs whose max log_e reached the threshold
+};
+
+NullRunStats RunGaussian(const GaussianMixtureOptions& options, double mu, int runs, int steps,
+                         double log_threshold, std::uint64_t seed) {
+  NullRunStats out;
+  int crossed = 0;
+  for (int r = 0; r < runs; ++r) {
+    Rng rng(seed + static_cast<std::uint64_t>(r));
+    GaussianMixtureEProcess e(options);
+    double max_log_e = 0;
+    for (int t = 0; t < steps; ++t) {
+      e.Update(mu + rng.Normal());
+      max_log_e = std::max(max_log_e, e.log_e());
+    }
+    out.mean_final_e += std::exp(e.log_e());
+    if (max_log_e >= log_threshold) ++crossed;
+  }
+  out.mean_final_e /= runs;
+  out.share_crossing = static_cast<double>(crossed) / runs;
+  return out;
+}
+
+TEST(GaussianMixtureEProcessTest, StaysCalibratedUnderStandardNormalScores) {
+  // Ville: P(sup E >= 100) <= 1/100 under the null; the average final e-value is <= 1.
+  const NullRunStats s = RunGaussian({}, 0.0, 2000, 200, std::log(100.0), 1000);
+  EXPECT_LE(s.mean_final_e, 1.1);
+  EXPECT_LE(s.share_crossing, 0.015);
+  RecordProperty("share_crossing_100", std::to_string(s.share_crossing));
+}
+
+TEST(GaussianMixtureEProcessTest, StaysCalibratedUnderNegativeMeanScores) {
+  // A canary that is better than the baseline (negative mean) is still the null.
+  const NullRunStats s = RunGaussian({}, -0.5, 1000, 200, std::log(100.0), 5000);
+  EXPECT_LE(s.mean_final_e, 1.0);
+  EXPECT_LE(s.share_crossing, 0.01);
+}
+
+TEST(GaussianMixtureEProcessTest, GrowsUnderPositiveMeanScores) {
+  // Mean 0.5: the expected log growth of the best bet is 0.125 per step.
+  const NullRunStats s = RunGaussian({}, 0.5, 200, 200, std::log(1e4), 7000);
+  EXPECT_GE(s.share_crossing, 0.99);
+
+  // A large shift is overwhelming within a handful of scores.
+  Rng rng(42);
+  GaussianMixtureEProcess e;
+  int steps = 0;
+  while (e.log_e() < std::log(500.0) && steps < 100) {
+    e.Update(3.0 + rng.Normal());
+    ++steps;
+  }
+  EXPECT_LE(steps, 6);
+}
+
+TEST(GaussianMixtureEProcessTest, ZeroScoresNeverBuildEvidence) {
+  // Zero-variance input (identical arms) gives z = 0: every non-zero bet loses l^2/2 per step.
+  GaussianMixtureEProcess e;
+  double previous = e.log_e();
+  for (int i = 0; i < 1000; ++i) {
+    e.Update(0.0);
+    EXPECT_LE(e.log_e(), previous + 1e-12);
+    previous = e.log_e();
+  }
+  EXPECT_LE(e.log_e(), 0.0);
+  EXPECT_TRUE(std::isfinite(e.log_e()));
+}
+
+TEST(GaussianMixtureEProcessTest, NonFiniteScoresKeepEvidenceFinite) {
+  GaussianMixtureEProcess e;
+  e.Update(std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isfinite(e.log_e()));
+  EXPECT_GT(e.log_e(), std::log(1e10));
+  GaussianMixtureEProcess f;
+  f.Update(-std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(std::isfinite(f.log_e()));
+  EXPECT_LT(f.log_e(), 0.0);
+}
+
+// Steps after a change (mean 0 -> 1) until log_e reaches log(100).
+int StepsToDetectAfterNullStretch(double share, int null_steps, std::uint64_t seed) {
+  GaussianMixtureOptions options;
+  options.share = share;
+  GaussianMixtureEProcess e(options);
+  Rng rng(seed);
+  for (int t = 0; t < null_steps; ++t) e.Update(rng.Normal());
+  int steps = 0;
+  while (e.log_e() < std::log(100.0) && steps < 5000) {
+    e.Update(1.0 + rng.Normal());
+    ++steps;
+  }
+  return steps;
+}
+
+int MedianDelay(double share, int null_steps) {
+  std::vector<int> delays;
+  for (std::uint64_t seed = 1; seed <= 41; ++seed) {
+    delays.push_back(StepsToDetectAfterNullStretch(share, null_steps, seed));
+  }
+  std::sort(delays.begin(), delays.end());
+  return delays[delays.size() / 2];
+}
+
+TEST(GaussianMixtureEProcessTest, FixedShareRecoversFasterAfterLongNullStretch) {
+  // Without share the bet that fits the change (l = 1) has lost ~l^2/2 per null step and needs
+  // about as long to win it back; with share it restarts from share/K of the wealth.
+  const int median_share = MedianDelay(0.01, 2000);
+  const int median_none = MedianDelay(0.0, 2000);
+  EXPECT_LT(2 * median_share, median_none)
+      << "share " << median_share << " vs none " << median_none;
+}
+
+// Design section 4 and GaussianMixtureOptions promise that the zero bet keeps evidence from
+// decaying while nothing happens, so that a late change is caught about as fast as an early one.
+TEST(GaussianMixtureEProcessTest, LateShiftIsDetectedAboutAsFastAsAnEarlyOne) {
+  const GaussianMixtureOptions defaults;
+  const int early = MedianDelay(defaults.share, 200);
+  const int late = MedianDelay(defaults.share, 2000);
+  EXPECT_LE(late, 1.5 * early + 5) << "median loads to log(100) after a shift to mean 1: " << early
+                                   << " after 200 null scores, " << late << " after 2000";
+}
+
+TEST(GaussianMixtureEProcessTest, EvidenceDoesNotDecayDuringNullStretch) {
+  // With a zero bet that keeps its wealth, log_e stays above about log(1/K) under the null.
+  const GaussianMixtureOptions defaults;
+  std::vector<double> finals;
+  for (std::uint64_t seed = 1; seed <= 41; ++seed) {
+    GaussianMixtureEProcess e(defaults);
+    Rng rng(seed);
+    for (int t = 0; t < 2000; ++t) e.Update(rng.Normal());
+    finals.push_back(e.log_e());
+  }
+  std::sort(finals.begin(), finals.end());
+  const double median = finals[finals.size() / 2];
+  EXPECT_GE(median, -std::log(static_cast<double>(defaults.bets.size())) - 2.0)
+      << "median log_e after 2000 N(0,1) scores: " << median;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RateRatioEProcess.
+
+struct CountRun {
+  double canary_rows = 1000;
+  double baseline_rows = 4000;
+  double baseline_rate = 0.003;
+  double canary_rate = 0.003;
+};
+
+// Share of runs whose evidence ever reached log_threshold within `steps` updates.
+double RateRatioCrossingShare(const CountRun& c, double null_ratio, bool upward, int runs,
+                              int steps, double log_threshold, std::uint64_t seed,
+                              double dispersion = 1.0) {
+  int crossed = 0;
+  for (int r = 0; r < runs; ++r) {
+    Rng rng(seed + static_cast<std::uint64_t>(r));
+    RateRatioEProcess e(null_ratio, upward);
+    for (int t = 0; t < steps; ++t) {
+      const auto kc = rng.Binomial(static_cast<std::uint64_t>(c.canary_rows), c.canary_rate);
+      const auto kb = rng.Binomial(static_cast<std::uint64_t>(c.baseline_rows), c.baseline_rate);
+      e.Update(kc, c.canary_rows, kb, c.baseline_rows, dispersion);
+      if (e.log_e() >= log_threshold) {
+        ++crossed;
+        break;
+      }
+    }
+  }
+  return static_cast<double>(crossed) / runs;
+}
+
+TEST(RateRatioEProcessTest, StaysCalibratedUnderBinomialNull) {
+  // Equal rates, counts of a few per load: the conditional binomial test is exact.
+  const double share = RateRatioCrossingShare({}, 1.0, true, 2000, 200, std::log(100.0), 11);
+  EXPECT_LE(share, 0.015);
+}
+
+TEST(RateRatioEProcessTest, StaysCalibratedAtHigherCommonRate) {
+  CountRun c;
+  c.baseline_rate = c.canary_rate = 0.02;  // tens of counts per load
+  const double share = RateRatioCrossingShare(c, 1.0, true, 1000, 200, std::log(100.0), 21);
+  EXPECT_LE(share, 0.015);
+}
+
+TEST(RateRatioEProcessTest, GrowsWhenCanaryRateDoubles) {
+  CountRun c;
+  c.canary_rate = 2 * c.baseline_rate;
+  const double share = RateRatioCrossingShare(c, 1.0, true, 200, 100, std::log(100.0), 31);
+  EXPECT_GE(share, 0.99);
+}
+
+TEST(RateRatioEProcessTest, UpwardTestIgnoresALowerCanaryRate) {
+  CountRun c;
+  c.canary_rate = 0.5 * c.baseline_rate;
+  const double share = RateRatioCrossingShare(c, 1.0, true, 500, 200, std::log(100.0), 41);
+  EXPECT_EQ(share, 0.0);
+}
+
+TEST(RateRatioEProcessTest, NullRatioShiftsTheNull) {
+  // Canary rate 1.2x: evidence against "ratio <= 1" grows, against "ratio <= 1.5" does not.
+  CountRun c;
+  c.baseline_rate = 0.01;
+  c.canary_rate = 0.012;
+  c.canary_rows = 10000;
+  c.baseline_rows = 10000;
+  EXPECT_GE(RateRatioCrossingShare(c, 1.0, true, 100, 400, std::log(100.0), 51), 0.9);
+  EXPECT_LE(RateRatioCrossingShare(c, 1.5, true, 500, 400, std::log(100.0), 61), 0.01);
+}
+
+TEST(RateRatioEProcessTest, NonInferiorityDirectionShowsCanaryNoWorseThanMargin) {
+  // upward = false: evidence that the ratio is below the margin (here 1.2).
+  CountRun same;
+  same.baseline_rate = same.canary_rate = 0.01;
+  same.canary_rows = same.baseline_rows = 10000;
+  EXPECT_GE(RateRatioCrossingShare(same, 1.2, false, 200, 200, std::log(20.0), 71), 0.99);
+
+  // A canary exactly at the margin is the null of this direction: calibrated.
+  CountRun at_margin = same;
+  at_margin.canary_rate = 0.012;
+  EXPECT_LE(RateRatioCrossingShare(at_margin, 1.2, false, 1000, 200, std::log(100.0), 81), 0.015);
+
+  // A canary worse than the margin never looks non-inferior.
+  CountRun worse = same;
+  worse.canary_rate = 0.02;
+  EXPECT_EQ(RateRatioCrossingShare(worse, 1.2, false, 300, 200, std::log(20.0), 91), 0.0);
+}
+
+TEST(RateRatioEProcessTest, DispersionTemperingReducesEvidence) {
+  RateRatioEProcess plain(1.0, true, 0.0);
+  RateRatioEProcess tempered(1.0, true, 0.0);
+  for (int i = 0; i < 10; ++i) {
+    plain.Update(20, 1000, 10, 1000, 1.0);
+    tempered.Update(20, 1000, 10, 1000, 3.0);
+  }
+  EXPECT_GT(plain.log_e(), std::log(100.0));
+  EXPECT_GT(tempered.log_e(), 0.0);
+  EXPECT_LT(tempered.log_e(), plain.log_e());
+  // Dispersion below 1 is not allowed to sharpen the evidence.
+  RateRatioEProcess sharpened(1.0, true, 0.0);
+  for (int i = 0; i < 10; ++i) sharpened.Update(20, 1000, 10, 1000, 0.25);
+  EXPECT_DOUBLE_EQ(sharpened.log_e(), plain.log_e());
+}
+
+TEST(RateRatioEProcessTest, TemperingByMeasuredDispersionRestoresCalibration) {
+  // Overdispersed null: each load's latent rate jitters +-60% (independently per arm), far more
+  // spread than binomial at hundreds of counts per load.
+  auto run = [](double dispersion) {
+    int crossed = 0;
+    for (int r = 0; r < 300; ++r) {
+      Rng rng(9000 + static_cast<std::uint64_t>(r));
+      RateRatioEProcess e(1.0, true);
+      for (int t = 0; t < 100; ++t) {
+        const double pc = 0.02 * (1 + 0.6 * (2 * rng.Uniform() - 1));
+        const double pb = 0.02 * (1 + 0.6 * (2 * rng.Uniform() - 1));
+        e.Update(rng.Binomial(20000, pc), 20000, rng.Binomial(20000, pb), 20000, dispersion);
+        if (e.log_e() >= std::log(100.0)) {
+          ++crossed;
+          break;
+        }
+      }
+    }
+    return static_cast<double>(crossed) / 300;
+  };
+  // Variance ratio of a count: 1 + n p (0.6^2 / 3) ~ 49 at n p = 400.
+  const double untempered = run(1.0);
+  const double tempered = run(49.0);
+  EXPECT_GT(untempered, 0.2);
+  EXPECT_LE(tempered, 0.02);
+}
+
+TEST(RateRatioEProcessTest, IgnoresUpdatesWithoutInformation) {
+  RateRatioEProcess e(1.0, true);
+  e.Update(0, 1000, 0, 1000, 1.0);  // no counts: nothing to condition on
+  e.Update(3, 0, 1, 1000, 1.0);     // no canary rows
+  e.Update(3, 1000, 1, 0, 1.0);     // no baseline rows
+  EXPECT_EQ(e.log_e(), 0.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// BernoulliMixtureEProcess.
+
+double BernoulliCrossingShare(double p0, double p, int runs, int steps, double log_threshold,
+                              std::uint64_t seed) {
+  int crossed = 0;
+  for (int r = 0; r < runs; ++r) {
+    Rng rng(seed + static_cast<std::uint64_t>(r));
+    BernoulliMixtureEProcess e(p0);
+    for (int t = 0; t < steps; ++t) {
+      e.Update(rng.Uniform() < p);
+      if (e.log_e() >= log_threshold) {
+        ++crossed;
+        break;
+      }
+    }
+  }
+  return static_cast<double>(crossed) / runs;
+}
+
+TEST(BernoulliMixtureEProcessTest, StaysCalibratedAtTheNullShare) {
+  EXPECT_LE(BernoulliCrossingShare(0.05, 0.05, 2000, 200, std::log(100.0), 100), 0.015);
+}
+
+TEST(BernoulliMixtureEProcessTest, GrowsWhenTheShareExceedsP0) {
+  EXPECT_GE(BernoulliCrossingShare(0.05, 0.3, 200, 100, std::log(100.0), 200), 0.99);
+}
+
+TEST(BernoulliMixtureEProcessTest, AllSuccessesAndAllFailures) {
+  BernoulliMixtureEProcess late(0.05);
+  for (int i = 0; i < 5; ++i) late.Update(true);
+  // The largest bet multiplies by 1 + 0.8/0.05 * 0.95 = 16.2 per late load.
+  EXPECT_GT(late.log_e(), std::log(1e4));
+
+  BernoulliMixtureEProcess on_time(0.05);
+  for (int i = 0; i < 500; ++i) on_time.Update(false);
+  EXPECT_LE(on_time.log_e(), 0.0);
+  EXPECT_TRUE(std::isfinite(on_time.log_e()));
+}
+
+}  // namespace
+}  // namespace canaryd
