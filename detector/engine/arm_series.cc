@@ -46,7 +46,7 @@ void ArmSeries::Add(const Sample& sample) {
   ++loads_;
   const std::int64_t index = sample.ts_ms / options_.bucket_ms;
   if (buckets_.empty() || index > buckets_.back().index) {
-    buckets_.push_back({index, {}});
+    buckets_.push_back(Bucket{index, ArmTotals()});
     while (buckets_.size() > options_.max_buckets) buckets_.pop_front();
     buckets_.back().totals.Add(sample, options_.freshness_slo_s);
     return;
@@ -57,7 +57,7 @@ void ArmSeries::Add(const Sample& sample) {
   }
   auto it = std::lower_bound(buckets_.begin(), buckets_.end(), index,
                              [](const Bucket& b, std::int64_t i) { return b.index < i; });
-  if (it == buckets_.end() || it->index != index) it = buckets_.insert(it, Bucket{index, {}});
+  if (it == buckets_.end() || it->index != index) it = buckets_.insert(it, Bucket{index, ArmTotals()});
   it->totals.Add(sample, options_.freshness_slo_s);
 }
 

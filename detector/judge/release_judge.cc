@@ -352,25 +352,23 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
 
   const ArmTotals canary = canary_series_.Since(start_ms_);
   const ArmTotals baseline = ctx.baseline_series->Since(start_ms_);
+  const auto set_rate = [&e](const RateTotals& c, const RateTotals& b) {
+    e.unit = "rate";
+    e.canary_estimate = c.Rate();
+    e.baseline_estimate = b.Rate();
+    e.canary_rows = c.rows;
+    e.baseline_rows = b.rows;
+  };
   switch (check.key().kind) {
     case MetricKind::kNullRate: {
       const auto c = canary.nulls.find(check.key().column);
       const auto b = baseline.nulls.find(check.key().column);
-      const RateTotals ct = c == canary.nulls.end() ? RateTotals{} : c->second;
-      const RateTotals bt = b == baseline.nulls.end() ? RateTotals{} : b->second;
-      e.unit = "rate";
-      e.canary_estimate = ct.Rate();
-      e.baseline_estimate = bt.Rate();
-      e.canary_rows = ct.rows;
-      e.baseline_rows = bt.rows;
+      set_rate(c == canary.nulls.end() ? RateTotals{} : c->second,
+               b == baseline.nulls.end() ? RateTotals{} : b->second);
       break;
     }
     case MetricKind::kDuplicateRate:
-      e.unit = "rate";
-      e.canary_estimate = canary.duplicates.Rate();
-      e.baseline_estimate = baseline.duplicates.Rate();
-      e.canary_rows = canary.duplicates.rows;
-      e.baseline_rows = baseline.duplicates.rows;
+      set_rate(canary.duplicates, baseline.duplicates);
       break;
     case MetricKind::kRowCount:
       e.unit = "rows";

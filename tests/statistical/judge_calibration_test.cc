@@ -57,47 +57,36 @@ void Report(const char* name, const StudyResult& r) {
 constexpr double kAaBound = 0.015;
 constexpr int kAaReleases = 2000;
 
-TEST(JudgeCalibration, AaOverdispersedHighVolumeSplitHalf) {
-  const StudyResult r = Study(kAaReleases, [](std::uint64_t seed) {
-    Scenario s = AaScenario(seed, /*jitter=*/0.3, /*rows=*/10'000, /*canary_share=*/0.5, false);
-    s.loads = 200;
+struct AaCase {
+  const char* name;
+  double jitter;  // per-load rate jitter, same for both arms (0.3 = +-30%)
+  double rows;    // rows per load
+  double canary_share;
+  int loads;
+};
+
+class JudgeCalibration : public ::testing::TestWithParam<AaCase> {};
+
+TEST_P(JudgeCalibration, OverdispersedAaReleasesAreRarelyRolledBack) {
+  const AaCase c = GetParam();
+  const StudyResult r = Study(kAaReleases, [&](std::uint64_t seed) {
+    Scenario s = AaScenario(seed, c.jitter, c.rows, c.canary_share, /*shadow=*/false);
+    s.loads = c.loads;
     return s;
   });
-  Report("aa_jitter30_10k_share50", r);
+  Report(c.name, r);
   EXPECT_LE(r.RollbackShare(), kAaBound);
 }
 
-TEST(JudgeCalibration, AaOverdispersedHighVolumeCanaryOnTenPercent) {
-  const StudyResult r = Study(kAaReleases, [](std::uint64_t seed) {
-    Scenario s = AaScenario(seed, 0.3, 10'000, 0.1, false);
-    s.loads = 400;
-    return s;
-  });
-  Report("aa_jitter30_10k_share10", r);
-  EXPECT_LE(r.RollbackShare(), kAaBound);
-}
+INSTANTIATE_TEST_SUITE_P(
+    Split, JudgeCalibration,
+    ::testing::Values(AaCase{"aa_jitter30_10k_share50", 0.3, 10'000, 0.5, 200},
+                      AaCase{"aa_jitter30_10k_share10", 0.3, 10'000, 0.1, 400},
+                      AaCase{"aa_jitter60_100k_share50", 0.6, 100'000, 0.5, 200},
+                      AaCase{"aa_jitter30_300rows_share50", 0.3, 300, 0.5, 200}),
+    [](const ::testing::TestParamInfo<AaCase>& param) { return std::string(param.param.name); });
 
-TEST(JudgeCalibration, AaHeavilyOverdispersedVeryHighVolume) {
-  const StudyResult r = Study(kAaReleases, [](std::uint64_t seed) {
-    Scenario s = AaScenario(seed, 0.6, 100'000, 0.5, false);
-    s.loads = 200;
-    return s;
-  });
-  Report("aa_jitter60_100k_share50", r);
-  EXPECT_LE(r.RollbackShare(), kAaBound);
-}
-
-TEST(JudgeCalibration, AaLowVolumeSparseCounts) {
-  const StudyResult r = Study(kAaReleases, [](std::uint64_t seed) {
-    Scenario s = AaScenario(seed, 0.3, 300, 0.5, false);
-    s.loads = 200;
-    return s;
-  });
-  Report("aa_jitter30_300rows_share50", r);
-  EXPECT_LE(r.RollbackShare(), kAaBound);
-}
-
-TEST(JudgeCalibration, AaShadowIsNeverRolledBackAndIsPromoted) {
+TEST(JudgeShadowCalibration, AaShadowIsNeverRolledBackAndIsPromoted) {
   const StudyResult r = Study(kAaReleases, [](std::uint64_t seed) {
     Scenario s = AaScenario(seed, 0.3, 10'000, 0.5, /*shadow=*/true);
     s.loads = 100;
