@@ -57,8 +57,12 @@ void ArmSeries::Add(const Sample& sample) {
   }
   auto it = std::lower_bound(buckets_.begin(), buckets_.end(), index,
                              [](const Bucket& b, std::int64_t i) { return b.index < i; });
-  if (it == buckets_.end() || it->index != index) it = buckets_.insert(it, Bucket{index, ArmTotals()});
+  if (it == buckets_.end() || it->index != index) {
+    it = buckets_.insert(it, Bucket{index, ArmTotals()});
+  }
   it->totals.Add(sample, options_.freshness_slo_s);
+  // A late sample filling a gap adds a bucket in the middle; the oldest goes, as on append.
+  while (buckets_.size() > options_.max_buckets) buckets_.pop_front();
 }
 
 ArmTotals ArmSeries::Since(std::int64_t since_ms) const {

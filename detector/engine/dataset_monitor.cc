@@ -3,6 +3,13 @@
 #include <algorithm>
 
 namespace canaryd {
+namespace {
+constexpr std::int64_t kRetireCheckEveryMs = 5 * 60 * 1000;
+constexpr std::size_t kMaxRetiredNames = 4096;
+}  // namespace
+}  // namespace canaryd
+
+namespace canaryd {
 
 DatasetMonitor::DatasetMonitor(std::string dataset, const EngineOptions* options)
     : dataset_(std::move(dataset)),
@@ -27,7 +34,10 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
       break;
   }
   seen_any_ = true;
-  newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
+  if (sample.ts_ms > newest_ts_ms_) {
+    newest_ts_ms_ = sample.ts_ms;
+    Retire();
+  }
   const std::vector<LoadValue> values = registry_.Extract(sample);
   const DatasetContext ctx = Context();
 
@@ -38,10 +48,14 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
     }
     baseline_.Add(sample, values);
     baseline_series_.Add(sample);
-    for (ReleaseJudge* judge : newly_decided) decided->push_back(judge->View(ctx));
+    for (ReleaseJudge* judge : newly_decided) {
+      judge->Freeze(ctx);
+      decided->push_back(judge->View(ctx));
+    }
     return ApplyOutcome::kApplied;
   }
 
+  if (retired_.contains(sample.release)) return ApplyOutcome::kAfterDecision;
   auto it = releases_.find(sample.release);
   if (it == releases_.end()) {
     it = releases_
@@ -51,7 +65,10 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
   }
   ReleaseJudge& judge = *it->second;
   if (!judge.open()) return ApplyOutcome::kAfterDecision;
-  if (judge.OnCanary(sample, values, ctx)) decided->push_back(judge.View(ctx));
+  if (judge.OnCanary(sample, values, ctx)) {
+    judge.Freeze(ctx);
+    decided->push_back(judge.View(ctx));
+  }
   return ApplyOutcome::kApplied;
 }
 
@@ -60,11 +77,26 @@ void DatasetMonitor::AppendViews(std::vector<ReleaseDatasetView>* out) const {
   for (const auto& [name, judge] : releases_) out->push_back(judge->View(ctx));
 }
 
-void DatasetMonitor::Retire(std::int64_t now_ms) {
+void DatasetMonitor::Retire() {
+  // Report time of this dataset only, so replay is the same for any shard count or timing.
+  if (newest_ts_ms_ < next_retire_check_ms_) return;
+  next_retire_check_ms_ = newest_ts_ms_ + kRetireCheckEveryMs;
   std::erase_if(releases_, [&](const auto& entry) {
     const ReleaseJudge& judge = *entry.second;
-    return !judge.open() && now_ms - judge.last_report_ms() > options_->retire_after_ms;
+    if (judge.open() || newest_ts_ms_ - judge.decided_at_ms() <= options_->retire_after_ms) {
+      return false;
+    }
+    retired_.emplace(entry.first, judge.decided_at_ms());
+    return true;
   });
+  // The names of retired releases are kept (bounded) so a late canary report of one is not
+  // judged again as a new release: a decision never flaps.
+  while (retired_.size() > kMaxRetiredNames) {
+    auto oldest =
+        std::min_element(retired_.begin(), retired_.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
+    retired_.erase(oldest);
+  }
 }
 
 std::size_t DatasetMonitor::open_releases() const {

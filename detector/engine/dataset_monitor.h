@@ -34,13 +34,14 @@ class DatasetMonitor {
   ApplyOutcome Apply(const Sample& sample, std::vector<ReleaseDatasetView>* decided);
 
   void AppendViews(std::vector<ReleaseDatasetView>* out) const;
-  // Drops releases decided more than retire_after_ms (report time) before now_ms.
-  void Retire(std::int64_t now_ms);
+  std::size_t retired_releases() const { return retired_.size(); }
   std::size_t open_releases() const;
   std::size_t releases() const { return releases_.size(); }
 
  private:
   DatasetContext Context() const;
+  // Forgets releases decided more than retire_after_ms (this dataset's report time) ago.
+  void Retire();
 
   std::string dataset_;
   const EngineOptions* options_;
@@ -49,7 +50,9 @@ class DatasetMonitor {
   BaselineTracker baseline_;
   ArmSeries baseline_series_;
   std::map<std::string, std::unique_ptr<ReleaseJudge>, std::less<>> releases_;
+  std::map<std::string, std::int64_t, std::less<>> retired_;  // release -> decided at
   std::int64_t newest_ts_ms_ = 0;
+  std::int64_t next_retire_check_ms_ = 0;
   bool seen_any_ = false;
 };
 

@@ -20,7 +20,7 @@ void Engine::Submit(std::uint64_t seq, Sample sample) {
   const auto shard = static_cast<std::size_t>(router_.ShardOf(sample.dataset));
   auto& batch = pending_[shard];
   batch->push_back(SequencedSample{seq, std::move(sample)});
-  ++submitted_;
+  submitted_.fetch_add(1, std::memory_order_relaxed);
   if (batch->size() >= options_.batch_size) {
     shards_[shard]->Push(std::move(batch));
     batch = std::make_unique<SampleBatch>();
@@ -47,7 +47,7 @@ void Engine::Stop() {
 
 EngineStats Engine::Stats() const {
   EngineStats stats;
-  stats.submitted = submitted_;
+  stats.submitted = submitted_.load(std::memory_order_relaxed);
   for (const auto& shard : shards_) {
     const ShardCounters& c = shard->counters();
     stats.applied += c.applied.load();

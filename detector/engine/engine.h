@@ -2,6 +2,7 @@
 // published snapshots for readers. Replay and the daemon use the same engine.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -46,7 +47,7 @@ class Engine {
   ShardRouter router_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::unique_ptr<SampleBatch>> pending_;  // one filling batch per shard
-  std::uint64_t submitted_ = 0;
+  std::atomic<std::uint64_t> submitted_{0};            // written by the producer, read by Stats()
   bool stopped_ = false;
 };
 

@@ -15,7 +15,7 @@ std::int64_t MonotonicNs() {
 
 Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink)
     : id_(id), options_(options), sink_(sink), queue_(options->queue_batches) {
-  snapshot_.store(std::make_shared<const ShardSnapshot>());
+  snapshot_ = std::make_shared<const ShardSnapshot>();
 }
 
 Shard::~Shard() { Stop(); }
@@ -100,7 +100,6 @@ void Shard::Apply(SampleBatch& batch) {
                      s.dataset, s.load_id);
         break;
     }
-    if (s.ts_ms > newest_ts_ms_) newest_ts_ms_ = s.ts_ms;
     for (ReleaseDatasetView& view : decided_) {
       spdlog::info(
           "event=decision shard={} release={} dataset={} decision={} check={} reason=\"{}\"", id_,
@@ -113,7 +112,6 @@ void Shard::Apply(SampleBatch& batch) {
   const std::int64_t now = MonotonicNs();
   if (batch.empty() || decided ||
       now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
-    for (auto& [name, monitor] : datasets_) monitor->Retire(newest_ts_ms_);
     Publish();
     last_publish_ns_ = now;
   }
@@ -123,7 +121,9 @@ void Shard::Publish() {
   auto snap = std::make_shared<ShardSnapshot>();
   snap->batches_applied = applied_.load();
   for (const auto& [name, monitor] : datasets_) monitor->AppendViews(&snap->releases);
-  snapshot_.store(std::move(snap));
+  std::shared_ptr<const ShardSnapshot> published = std::move(snap);
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  snapshot_.swap(published);  // the old snapshot is released after the lock, below
 }
 
 }  // namespace canaryd

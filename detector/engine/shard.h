@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -67,7 +68,10 @@ class Shard {
   // Waits until every pushed batch has been applied and a fresh snapshot is published.
   void WaitIdle();
 
-  std::shared_ptr<const ShardSnapshot> snapshot() const { return snapshot_.load(); }
+  std::shared_ptr<const ShardSnapshot> snapshot() const {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    return snapshot_;
+  }
   const ShardCounters& counters() const { return counters_; }
   std::size_t queue_depth() const { return queue_.read_available(); }
 
@@ -84,13 +88,16 @@ class Shard {
   std::atomic<std::uint64_t> pushed_{0};  // wakes the writer
   std::atomic<std::uint64_t> applied_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<std::shared_ptr<const ShardSnapshot>> snapshot_;
+  // Readers copy the pointer under a lock held for nothing else; the writer builds the snapshot
+  // outside it, so neither waits on the other's work. (libstdc++ 12's atomic<shared_ptr> is not
+  // race-free under TSan.)
+  mutable std::mutex snapshot_mu_;
+  std::shared_ptr<const ShardSnapshot> snapshot_;
   ShardCounters counters_;
   std::thread thread_;
 
   // Writer-thread state.
   std::unordered_map<std::string, std::unique_ptr<DatasetMonitor>> datasets_;
-  std::int64_t newest_ts_ms_ = 0;
   std::int64_t last_publish_ns_ = 0;
   std::vector<ReleaseDatasetView> decided_;
 };

@@ -12,7 +12,7 @@ class ShardRouter {
   explicit ShardRouter(int shards) : shards_(shards < 1 ? 1 : shards) {}
 
   int ShardOf(std::string_view dataset) const {
-    std::uint64_t h = 1469598103934665603ULL;
+    std::uint64_t h = 14695981039346656037ULL;
     for (unsigned char c : dataset) {
       h ^= c;
       h *= 1099511628211ULL;

@@ -69,9 +69,14 @@ void ComparisonCheck::ScoreCounts(const ArmGroup& canary, const ArmGroup& baseli
 void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
                                const ArmGroup& baseline) {
   ++observations_;
-  recent_.push_back({difference, static_cast<double>(canary.count),
-                     static_cast<double>(canary.rows), static_cast<double>(baseline.count),
-                     static_cast<double>(baseline.rows)});
+  const Recent r{difference, static_cast<double>(canary.count), static_cast<double>(canary.rows),
+                 static_cast<double>(baseline.count), static_cast<double>(baseline.rows)};
+  recent_.push_back(r);
+  total_.difference += r.difference;
+  total_.canary_count += r.canary_count;
+  total_.canary_rows += r.canary_rows;
+  total_.baseline_count += r.baseline_count;
+  total_.baseline_rows += r.baseline_rows;
   if (recent_.size() > kRecentWindow) recent_.pop_front();
 }
 
@@ -115,19 +120,28 @@ void ComparisonCheck::ObservePaired(const ArmGroup& canary, const ArmGroup& base
   Remember(difference, canary, baseline);
 }
 
-double ComparisonCheck::RecentEffect() const {
-  if (recent_.empty()) return 0.0;
+double ComparisonCheck::Effect(const Recent& sums, std::size_t n) const {
+  if (n == 0) return 0.0;
   if (method_ == CheckMethod::kCounts) {
-    double kc = 0, nc = 0, kb = 0, nb = 0;
-    for (const Recent& r : recent_) {
-      kc += r.canary_count, nc += r.canary_rows, kb += r.baseline_count, nb += r.baseline_rows;
-    }
-    if (nc <= 0 || nb <= 0) return 0.0;
-    return std::log(((kc + 0.5) / nc) / ((kb + 0.5) / nb));
+    if (sums.canary_rows <= 0 || sums.baseline_rows <= 0) return 0.0;
+    return std::log(((sums.canary_count + 0.5) / sums.canary_rows) /
+                    ((sums.baseline_count + 0.5) / sums.baseline_rows));
   }
-  double sum = 0;
-  for (const Recent& r : recent_) sum += r.difference;
-  return sum / static_cast<double>(recent_.size());
+  return sums.difference / static_cast<double>(n);
 }
+
+double ComparisonCheck::RecentEffect() const {
+  Recent sums{0, 0, 0, 0, 0};
+  for (const Recent& r : recent_) {
+    sums.difference += r.difference;
+    sums.canary_count += r.canary_count;
+    sums.canary_rows += r.canary_rows;
+    sums.baseline_count += r.baseline_count;
+    sums.baseline_rows += r.baseline_rows;
+  }
+  return Effect(sums, recent_.size());
+}
+
+double ComparisonCheck::TotalEffect() const { return Effect(total_, observations_); }
 
 }  // namespace canaryd

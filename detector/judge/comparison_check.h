@@ -58,14 +58,25 @@ class ComparisonCheck {
   // Effect over the recent comparisons (log scale, positive = worse): mean score difference, or
   // the log ratio of pooled rates for the counts method.
   double RecentEffect() const;
+  // The same over every comparison of the release.
+  double TotalEffect() const;
+  std::uint64_t canary_count_total() const {
+    return static_cast<std::uint64_t>(total_.canary_count);
+  }
+  std::uint64_t canary_rows_total() const { return static_cast<std::uint64_t>(total_.canary_rows); }
   double margin_log() const { return margin_log_; }
   int divergent_streak() const { return divergent_streak_; }
 
  private:
+  struct Recent {
+    double difference;
+    double canary_count, canary_rows, baseline_count, baseline_rows;
+  };
   bool ChooseMethod(const CountProfile& counts);  // false: not enough baseline loads yet
   void ScoreDifference(double difference, double se, double df);
   void ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline, double dispersion);
   void Remember(double difference, const ArmGroup& canary, const ArmGroup& baseline);
+  double Effect(const Recent& sums, std::size_t n) const;
 
   MetricKey key_;
   const JudgeOptions* options_;
@@ -78,11 +89,8 @@ class ComparisonCheck {
   std::optional<RateRatioEProcess> count_non_inferiority_;
 
   RunningMoments paired_;
-  struct Recent {
-    double difference;
-    double canary_count, canary_rows, baseline_count, baseline_rows;
-  };
   std::deque<Recent> recent_;
+  Recent total_{0, 0, 0, 0, 0};  // sums over all comparisons
   std::uint64_t observations_ = 0;
   std::uint64_t paired_observations_ = 0;
   int divergent_streak_ = 0;

@@ -48,14 +48,13 @@ struct JudgeOptions {
   int shadow_tolerance_loads = 3;
 
   // Canary silent: no canary load for max(silent_min_ms, silent_gap_multiple x the baseline's
-  // median arrival gap), and a run of baseline-only loads whose chance, given the canary's share
-  // of loads so far, is below silent_chance. The share is shrunk towards rare by counting
-  // silent_prior_baseline_loads extra baseline loads, so one early canary load does not make a
-  // short pause look like silence.
+  // median arrival gap), and a run of baseline-only loads whose chance is below silent_chance
+  // even at a low bound (Wilson, z = silent_share_z) on the canary's share of loads so far, so a
+  // few early canary loads in a row do not make a short pause look like silence.
   std::int64_t silent_min_ms = 10 * 60 * 1000;
   double silent_gap_multiple = 3.0;
   double silent_chance = 1e-5;
-  double silent_prior_baseline_loads = 10.0;
+  double silent_share_z = 3.0;
 
   // A scale below this (log units) is treated as this: zero-variance arms (a deterministic
   // transform) still give finite, meaningful scores.

@@ -44,6 +44,15 @@ double ToleranceLog(const MetricKey& key, int metric, const DatasetContext& ctx)
                   AbsoluteRateMarginLog(*ctx.baseline, metric, ctx.options->rate_margin_absolute));
 }
 
+double WilsonLowerBound(double successes, double n, double z) {
+  if (n <= 0) return 0.0;
+  const double p = successes / n;
+  const double z2 = z * z;
+  const double centre = p + z2 / (2 * n);
+  const double spread = z * std::sqrt(p * (1 - p) / n + z2 / (4 * n * n));
+  return std::max(0.0, (centre - spread) / (1 + z2 / n));
+}
+
 template <class Container>
 void PushBounded(Container* c, typename Container::value_type v) {
   c->push_back(std::move(v));
@@ -87,10 +96,12 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
   auto partner = std::find_if(recent_baseline_.begin(), recent_baseline_.end(),
                               [&](const LoadRecord& b) { return b.load_id == sample.load_id; });
   if (partner != recent_baseline_.end()) {
-    Pair(record, *partner, ctx);
+    // Take the partner out before pairing: Pair may clear the pending lists.
+    const LoadRecord baseline = std::move(*partner);
+    recent_baseline_.erase(partner);
     std::erase_if(baseline_pending_,
                   [&](const LoadRecord& b) { return b.load_id == sample.load_id; });
-    recent_baseline_.erase(partner);
+    Pair(record, baseline, ctx);
   } else {
     PushBounded(&canary_pending_, std::move(record));
     if (!paired_mode_ && !baseline_pending_.empty()) ScoreSplit(ctx);
@@ -114,8 +125,9 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   auto partner = std::find_if(canary_pending_.begin(), canary_pending_.end(),
                               [&](const LoadRecord& c) { return c.load_id == sample.load_id; });
   if (partner != canary_pending_.end()) {
-    Pair(*partner, record, ctx);
+    const LoadRecord canary = std::move(*partner);
     canary_pending_.erase(partner);
+    Pair(canary, record, ctx);
   } else {
     if (!paired_mode_) {
       // The group's scale is fixed before its first baseline load is seen, so the scale and
@@ -233,11 +245,13 @@ void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContex
   const std::int64_t silent_for = baseline_ts_ms - last_canary_ms_;
   if (silent_for <= time_limit) return;
   // Canary loads may be a random share of all loads, so a run of baseline-only loads happens by
-  // chance; it counts as silence only once its chance under the canary's observed share (shrunk
-  // towards rare with a prior of a few baseline loads) is below silent_chance.
-  const double share =
-      static_cast<double>(canary_loads_) /
-      (static_cast<double>(canary_loads_ + baseline_loads_) + o.silent_prior_baseline_loads);
+  // chance; it counts as silence only once its chance is below silent_chance even at a low
+  // (Wilson, z = silent_share_z) bound on the canary's share of the loads before the silence.
+  const double share = WilsonLowerBound(
+      static_cast<double>(canary_loads_),
+      static_cast<double>(canary_loads_ + baseline_loads_ - baseline_since_canary_),
+      o.silent_share_z);
+  if (share <= 0.0) return;
   const double needed = std::log(o.silent_chance) / std::log1p(-share);
   if (static_cast<double>(baseline_since_canary_) < needed) return;
   rule_failure_ = RuleFailure{"canary_silent",
@@ -265,8 +279,12 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
   }
   if (check.observations() == 0) return Verdict::kNotEvaluated;
   const double log_threshold = LogThreshold(ctx);
-  const bool practical = check.RecentEffect() >= check.margin_log();
+  // Significance alone never rolls back: the recent effect must clear the margin, and over the
+  // whole release the canary must be worse, so the reason's estimates point the same way.
+  const bool practical = check.RecentEffect() >= check.margin_log() && check.TotalEffect() > 0;
   if (check.log_e_regression() >= log_threshold && practical) return Verdict::kFail;
+  // A difference shown to be smaller than the margin passes even when it is certainly real.
+  if (NonInferior(check, ctx)) return Verdict::kPass;
   if (check.log_e_regression() >= 0.5 * log_threshold && check.RecentEffect() > 0) {
     return Verdict::kWarn;
   }
@@ -274,8 +292,15 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
 }
 
 bool ReleaseJudge::NonInferior(const ComparisonCheck& check, const DatasetContext& ctx) const {
-  return check.observations() > 0 &&
-         check.log_e_non_inferiority() >= -std::log(ctx.options->promote_alpha);
+  const double needed = -std::log(ctx.options->promote_alpha);
+  if (check.observations() == 0) return false;
+  if (check.log_e_non_inferiority() >= needed) return true;
+  // A rate with no counts at all in the canary (a key column never null) cannot be compared by
+  // ratio, but n rows without a single count make a rate above the absolute margin a unlikely:
+  // P(no count in n rows | rate >= a) <= exp(-n a), and the event only shrinks as n grows.
+  return check.method() == CheckMethod::kCounts && check.canary_count_total() == 0 &&
+         static_cast<double>(check.canary_rows_total()) * ctx.options->rate_margin_absolute >=
+             needed;
 }
 
 bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
@@ -302,11 +327,12 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     const bool tolerance_rule = ctx.options->shadow_tolerance_enabled &&
                                 worst->divergent_streak() >= ctx.options->shadow_tolerance_loads &&
                                 worst->log_e_regression() < LogThreshold(ctx);
+    // A statistical reason is the deciding check's sentence, written when the view is frozen.
     std::string reason =
         tolerance_rule
             ? worst->key().Name() + ": paired difference beyond the shadow tolerance on " +
                   std::to_string(worst->divergent_streak()) + " consecutive loads; rollback"
-            : SentenceFor(EvidenceFor(*worst, Verdict::kFail, ctx));
+            : std::string();
     Decide(Decision::kRollback, ts_ms, worst->key().Name(), std::move(reason));
     return true;
   }
@@ -389,7 +415,20 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   return e;
 }
 
+void ReleaseJudge::Freeze(const DatasetContext& ctx) {
+  if (open() || frozen_) return;
+  ReleaseDatasetView view = View(ctx);
+  if (reason_.empty()) {
+    for (const CheckEvidence& e : view.checks) {
+      if (e.check == deciding_check_) reason_ = e.sentence;
+    }
+    view.reason = reason_;
+  }
+  frozen_ = std::move(view);
+}
+
 ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
+  if (frozen_) return *frozen_;
   ReleaseDatasetView view;
   view.release = release_;
   view.dataset = dataset_;

@@ -45,6 +45,11 @@ class ReleaseJudge {
   const std::string& release() const { return release_; }
   const std::string& dataset() const { return dataset_; }
   std::int64_t last_report_ms() const { return last_report_ms_; }
+  std::int64_t decided_at_ms() const { return decided_at_ms_; }
+
+  // Records the view at the decision (after the deciding report was added everywhere), so the
+  // reason and the evidence agree and a decided release keeps showing what it was decided on.
+  void Freeze(const DatasetContext& ctx);
 
   // The full picture with evidence and sentences. Merges time buckets: call it for decisions and
   // snapshots, not per report.
@@ -103,6 +108,7 @@ class ReleaseJudge {
   std::vector<GroupScale> group_scales_;  // by metric, as of the current group's start
 
   std::optional<RuleFailure> rule_failure_;
+  std::optional<ReleaseDatasetView> frozen_;
   Decision decision_ = Decision::kContinue;
   std::int64_t decided_at_ms_ = 0;
   std::string deciding_check_;

@@ -28,11 +28,12 @@ void MixtureEProcess::Update(const Eigen::ArrayXd& log_factors) {
   log_wealth_ = LogSumExp(log_weights_);
   ++updates_;
   if (share_ <= 0.0 || !std::isfinite(log_wealth_)) return;
-  // Fixed share moves wealth between alternatives without changing the total, and the mixing
+  // Sharing moves wealth between alternatives without changing the total, and the mixing
   // weights are known before the next factor: the total stays a supermartingale.
+  const double share = 1.0 / (static_cast<double>(updates_ - 1) + 1.0 / share_);
   const auto n = static_cast<double>(log_weights_.size());
   Eigen::ArrayXd p = (log_weights_ - log_wealth_).exp();
-  p = (1.0 - share_) * p + share_ / n;
+  p = (1.0 - share) * p + share / n;
   log_weights_ = p.log() + log_wealth_;
 }
 

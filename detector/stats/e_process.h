@@ -10,10 +10,13 @@
 
 namespace canaryd {
 
-// A mixture of likelihood-ratio bets over a grid of alternatives, with fixed share: each step a
-// small fraction of the wealth is spread evenly over the grid, so a bet that lost for a long time
-// recovers quickly after a late change. The caller supplies each alternative's log factor; every
-// factor must have expectation <= 1 under the null, and then so does the mixture's.
+// A mixture of likelihood-ratio bets over a grid of alternatives, with a decreasing share: at
+// step t a fraction 1/(t + 1/share) of the wealth is spread evenly over the grid, so a bet that
+// lost for a long time recovers after a late change. A constant share would also bleed wealth
+// from the zero bet into losing bets at every step (evidence decaying linearly under the null,
+// and late changes detected ever more slowly); the decreasing share costs only ~log(t). The caller
+// supplies each alternative's log factor; every factor must have expectation <= 1 under the null,
+// and then so does the mixture's.
 class MixtureEProcess {
  public:
   MixtureEProcess(Eigen::Index alternatives, double share);
@@ -33,7 +36,7 @@ struct GaussianMixtureOptions {
   // Bet sizes (Gaussian likelihood-ratio slopes). The zero bet keeps evidence from decaying while
   // nothing happens; large bets make big regressions fast.
   std::vector<double> bets = {0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0};
-  double share = 0.01;
+  double share = 0.01;  // the first step's share; it then decreases as 1/(t + 1/share)
 };
 
 // Evidence that standardized scores z_t have positive mean: factors exp(l*z - l^2/2) have
