@@ -20,7 +20,7 @@ rc=0
 echo
 case $rc in
   0) echo "demo.sh: exit 0 = no release was rolled back" ;;
-  3) echo "demo.sh: exit 3 = a release was rolled back (the decision lines above say which, when and why)" ;;
+  3) echo "demo.sh: exit 3 = a release was rolled back (the lines above say which, when, why)" ;;
   2) echo "demo.sh: exit 2 = bad input or rules (see the message above)" ;;
   *) echo "demo.sh: exit $rc = internal error" ;;
 esac

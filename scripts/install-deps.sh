@@ -13,7 +13,8 @@ PACKAGES=(
   clang clang-format libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes
   # libraries (see ../shared/packages.md for the CMake names)
   librdkafka-dev
-  libboost-dev libboost-program-options-dev  # headers (lockfree, outcome, math, asio, beast) + program_options
+  # Boost 1.74: all headers (lockfree, outcome, math, asio, beast) + the program_options library
+  libboost-dev libboost-program-options-dev
   libeigen3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libsimdjson-dev libyaml-cpp-dev
   nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -51,7 +52,7 @@ if [[ $(id -u) -ne 0 ]]; then
   if command -v sudo >/dev/null 2>&1; then
     sudo=(sudo)
   else
-    echo "install-deps.sh: not root and sudo is not available; install the packages above as root" >&2
+    echo "install-deps.sh: not root and no sudo; install the packages above as root" >&2
     exit 1
   fi
 fi

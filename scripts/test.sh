@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, builds and runs every canaryd test; this is what CI (.ci/run) runs.
 #
-#   scripts/test.sh [--quick]
+#   scripts/test.sh [--quick] [--keep-going]
 #
 # Stages, each timed; the first failure stops the run with a non-zero exit:
 #   1. scripts/install-deps.sh
@@ -9,19 +9,22 @@
 #   3. ASan+UBSan build (build-asan/) of the unit tests, then ctest -L unit
 #   4. TSan build (build-tsan/) of the unit tests, then the concurrency tests:
 #      ctest -L unit -R 'Engine|Shard|Replay'
-# --quick skips 3 and 4. Environment: CANARYD_TEST_TIMEOUT (seconds per test without its own
-# TIMEOUT, default 300), CANARYD_TEST_JOBS (ctest -j, default 2).
-# The last line is "test.sh: N passed, N failed" (all ctest runs added up), or the failed stage.
+# --quick skips 3 and 4. --keep-going goes on to the later stages after failing tests (not after
+# a failed build) and exits non-zero at the end. Environment: CANARYD_TEST_TIMEOUT (seconds for a
+# test without its own TIMEOUT; default 300), CANARYD_TEST_JOBS (ctest -j; default 2).
+# The last line is "test.sh: N passed, N failed" (all ctest runs added up) or the failed stage.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 quick=0
+keep_going=0
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    --keep-going) keep_going=1 ;;
+    -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -32,25 +35,28 @@ passed=0
 failed=0
 skipped=0
 timings=()
+failed_stages=()
 run_start=$SECONDS
 
 # ctest_run NAME BUILD_DIR CTEST_ARGS... : runs ctest, echoes its output, adds up its counts.
 ctest_run() {
   local name=$1 dir=$2
   shift 2
-  local log="$dir/test.sh-ctest.log" rc summary total f s
+  local log="$dir/test.sh-ctest.log" rc summary total f s d
   ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$test_jobs" \
     --timeout "$test_timeout" "$@" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  # "100% tests passed, 0 tests failed out of 57"; skipped tests are listed as "(Skipped)".
-  summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1 || true)
+  # "100% tests passed, 0 tests failed out of 57", then the tests that did not run.
+  summary=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of' "$log" | tail -1 || true)
   if [[ -n "$summary" ]]; then
     total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$summary")
     f=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$summary")
-    s=$(grep -cE '^[[:space:]]*[0-9]+ - .*\((Skipped|Disabled)\)$' "$log" || true)
+    # ctest counts a skipped test in "out of N" (and as passed); a disabled one in neither.
+    s=$(grep -cE '^[[:space:]]*[0-9]+ - .*\(Skipped\)$' "$log" || true)
+    d=$(grep -cE '^[[:space:]]*[0-9]+ - .*\(Disabled\)$' "$log" || true)
     passed=$((passed + total - f - s))
     failed=$((failed + f))
-    skipped=$((skipped + s))
+    skipped=$((skipped + s + d))
   fi
   if [[ $rc -ne 0 && -z "$summary" ]]; then
     echo "test.sh: ctest ($name) exited $rc without a summary (no tests matched, or it crashed)"
@@ -58,8 +64,19 @@ ctest_run() {
   return "$rc"
 }
 
-# stage TITLE COMMAND... : prints a header, runs the command, prints its elapsed seconds.
+print_timings() {
+  echo "test.sh: stage timings (total $((SECONDS - run_start))s):"
+  printf '%s\n' "${timings[@]}"
+}
+
+# stage [--tests] TITLE COMMAND... : prints a header, runs the command, prints its elapsed
+# seconds. A failure ends the run, unless --keep-going and the stage only ran tests.
 stage() {
+  local tests_only=0
+  if [[ $1 == --tests ]]; then
+    tests_only=1
+    shift
+  fi
   local title=$1
   shift
   echo
@@ -68,17 +85,21 @@ stage() {
   "$@" || rc=$?
   local took=$((SECONDS - start))
   timings+=("$(printf '%6ss  %s' "$took" "$title")")
-  if [[ $rc -ne 0 ]]; then
+  if [[ $rc -ne 0 && $keep_going -eq 1 && $tests_only -eq 1 ]]; then
+    echo "<== $title: FAILED (exit $rc) after ${took}s; --keep-going"
+    failed_stages+=("$title")
+  elif [[ $rc -ne 0 ]]; then
     echo "<== $title: FAILED (exit $rc) after ${took}s"
     echo
-    printf '%s\n' "${timings[@]}"
+    print_timings
     if [[ $((passed + failed)) -gt 0 ]]; then
       echo "test.sh: tests so far: $passed passed, $failed failed, $skipped skipped"
     fi
     echo "test.sh: FAILED at stage '$title' after $((SECONDS - run_start))s"
     exit 1
+  else
+    echo "<== $title: ok in ${took}s"
   fi
-  echo "<== $title: ok in ${took}s"
 }
 
 # build.sh prints the build directory on stdout; the build log goes to stderr.
@@ -86,27 +107,33 @@ build() { bash scripts/build.sh "$@" >/dev/null; }
 
 stage "install dependencies" bash scripts/install-deps.sh
 stage "build release" build release build
-stage "ctest release: unit, statistical, integration" ctest_run release build
+stage --tests "ctest release: unit, statistical, integration" ctest_run release build
 
 if [[ $quick -eq 0 ]]; then
   stage "build asan (ASan+UBSan) unit tests" \
     build asan build-asan canaryd_unit_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    stage "ctest asan: unit" ctest_run asan build-asan -L unit
+    stage --tests "ctest asan: unit" ctest_run asan build-asan -L unit
 
-  stage "build tsan unit tests" build tsan build-tsan canaryd_unit_tests
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    stage "ctest tsan: unit Engine|Shard|Replay" \
-    ctest_run tsan build-tsan -L unit -R 'Engine|Shard|Replay'
+  stage "build tsan unit tests" build tsan build-tsan canaryd_unit_tests canaryd \
+    canaryd_integration_tests
+  # libspdlog.so is not instrumented, so TSan cannot see its own synchronisation.
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$repo/scripts/tsan.supp" \
+    stage --tests "ctest tsan: Engine|Shard unit tests, ReplayCli (multi-shard binary)" \
+    ctest_run tsan build-tsan -R 'Engine|Shard|ReplayCli'
 else
   echo
   echo "test.sh: --quick: sanitizer builds skipped"
 fi
 
 echo
-echo "test.sh: stage timings (total $((SECONDS - run_start))s):"
-printf '%s\n' "${timings[@]}"
+print_timings
+if [[ ${#failed_stages[@]} -gt 0 ]]; then
+  printf 'test.sh: FAILED stage: %s\n' "${failed_stages[@]}"
+  echo "test.sh: $passed passed, $failed failed, $skipped skipped"
+  exit 1
+fi
 if [[ $skipped -gt 0 ]]; then
   echo "test.sh: $passed passed, $failed failed, $skipped skipped"
 else

@@ -1,5 +1,7 @@
 #include "detector/engine/engine.h"
 
+#include <spdlog/spdlog.h>
+
 namespace canaryd {
 
 Engine::Engine(EngineOptions options, DecisionSink* sink)
@@ -11,6 +13,8 @@ Engine::Engine(EngineOptions options, DecisionSink* sink)
     pending_.push_back(std::make_unique<SampleBatch>());
     pending_.back()->reserve(options_.batch_size);
   }
+  // The default logger is created on first use; create it here, before the shard threads log.
+  spdlog::default_logger_raw();
   for (auto& shard : shards_) shard->Start();
 }
 

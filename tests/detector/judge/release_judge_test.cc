@@ -424,7 +424,8 @@ TEST(JudgeShadowTolerance, NeedsConsecutiveDivergentLoads) {
     h.Canary(id, kT0 + i * kMinute + 4000, canary);
   }
   for (const auto& v : h.decided()) EXPECT_NE(v.decision, Decision::kRollback) << v.reason;
-  const CheckEvidence* rows = FindCheck(h.View(), "row_count");
+  const ReleaseDatasetView view = h.View();  // FindCheck points into it
+  const CheckEvidence* rows = FindCheck(view, "row_count");
   ASSERT_NE(rows, nullptr);
   EXPECT_EQ(rows->method, "paired");
 }
