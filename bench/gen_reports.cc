@@ -19,9 +19,11 @@ namespace {
 void Usage() {
   std::fprintf(stderr,
                "usage: gen_reports [--reports N] [--datasets D] [--seed S] [--malformed P]\n"
-               "                   [--duplicates P] [--releases MIN:MAX] [OUT.jsonl|-]\n"
-               "Writes N (default 1000000) v1 load reports as JSON Lines to OUT (default "
-               "stdout).\n");
+               "                   [--duplicates P] [--releases MIN:MAX] [--manifest M.jsonl]\n"
+               "                   [OUT.jsonl|-]\n"
+               "Writes N (default 1000000) v1 load reports as JSON Lines to OUT (default\n"
+               "stdout). --manifest writes one JSON line per release: release, dataset, kind\n"
+               "(\"aa\" = no regression, else the regression injected), mode.\n");
 }
 
 }  // namespace
@@ -29,6 +31,7 @@ void Usage() {
 int main(int argc, char** argv) {
   canaryd::bench::ReportMixOptions options;
   std::string out_path = "-";
+  std::string manifest_path;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -45,6 +48,8 @@ int main(int argc, char** argv) {
       options.malformed_share = std::strtod(argv[++i], nullptr);
     } else if (arg == "--duplicates" && has_value) {
       options.duplicate_share = std::strtod(argv[++i], nullptr);
+    } else if (arg == "--manifest" && has_value) {
+      manifest_path = argv[++i];
     } else if (arg == "--releases" && has_value) {
       const std::string_view v = argv[++i];
       const auto colon = v.find(':');
@@ -94,6 +99,20 @@ int main(int argc, char** argv) {
   if (!*out) {
     std::fprintf(stderr, "gen_reports: write failed\n");
     return 1;
+  }
+  if (!manifest_path.empty()) {
+    std::ofstream manifest(manifest_path, std::ios::trunc);
+    for (const auto& r : stats.release_list) {
+      // Names come from the generator's own alphabet: no JSON escaping needed.
+      manifest << "{\"release\":\"" << r.release << "\",\"dataset\":\"" << r.dataset
+               << "\",\"kind\":\"" << r.kind << "\",\"mode\":\"" << (r.shadow ? "shadow" : "split")
+               << "\",\"canary_share\":" << r.canary_share
+               << ",\"regression_after_canary_loads\":" << r.regression_after_canary_loads << "}\n";
+    }
+    if (!manifest) {
+      std::fprintf(stderr, "gen_reports: cannot write %s\n", manifest_path.c_str());
+      return 2;
+    }
   }
   std::fprintf(stderr, "gen_reports: %s\n",
                canaryd::bench::DescribeReportMix(options, stats).c_str());

@@ -23,16 +23,16 @@ constexpr std::int64_t kStartMs = 1795392000000;  // 2026-11-23T00:00:00Z
 constexpr std::array<std::string_view, 6> kDomains = {"analytics", "finance", "marketing",
                                                       "ops",       "events",  "risk"};
 constexpr std::array<std::string_view, 10> kTables = {
-    "orders", "customers", "payments", "sessions", "invoices",
-    "refunds", "shipments", "clicks", "ledger", "accounts"};
+    "orders",  "customers", "payments", "sessions", "invoices",
+    "refunds", "shipments", "clicks",   "ledger",   "accounts"};
 constexpr std::array<std::string_view, 12> kColumns = {
     "email",   "customer_id", "address", "phone",    "discount_code", "country",
     "user_id", "referrer",    "coupon",  "birthday", "tax_id",        "device"};
 constexpr std::array<std::string_view, 7> kRegressions = {
     "null_rate", "duplicate_rate", "row_count", "freshness", "schema", "all_null", "silent"};
 constexpr std::array<std::string_view, 8> kMalformed = {
-    "truncated",   "bad_arm", "negative_rows", "nulls_exceed_rows", "empty_load_id",
-    "bad_ts",      "invalid_utf8", "rows_as_string"};
+    "truncated",     "bad_arm", "negative_rows", "nulls_exceed_rows",
+    "empty_load_id", "bad_ts",  "invalid_utf8",  "rows_as_string"};
 
 double LogUniform(Rng& rng, double lo, double hi) {
   return std::exp(std::log(lo) + rng.Uniform() * (std::log(hi) - std::log(lo)));
@@ -81,7 +81,7 @@ class DatasetStream {
 struct DatasetPlan {
   std::vector<sim::Scenario> scenarios;
   bool shadow = false;
-  std::vector<std::string> kinds;
+  std::vector<ReleaseInfo> releases;
 };
 
 DatasetPlan PlanDataset(const ReportMixOptions& o, int d, double reports) {
@@ -120,15 +120,16 @@ DatasetPlan PlanDataset(const ReportMixOptions& o, int d, double reports) {
   const int history_slots = static_cast<int>(history);
   const std::int64_t total_slots =
       history_slots + static_cast<std::int64_t>(releases) * slots_per_release;
-  const std::int64_t interval = std::max<std::int64_t>(1000, o.span_ms / std::max<std::int64_t>(1, total_slots));
+  const std::int64_t interval =
+      std::max<std::int64_t>(1000, o.span_ms / std::max<std::int64_t>(1, total_slots));
   const auto phase = static_cast<std::int64_t>(rng.Uniform() * static_cast<double>(interval));
 
   for (int r = 0; r < releases; ++r) {
     sim::Scenario s;
     s.seed = rng.NextU64();
     s.dataset = dataset;
-    s.release = table + "-" + (plan.shadow ? "spark" : "dbt") + "-2026.11." + Padded(d, 3) +
-                "." + std::to_string(r + 1);
+    s.release = table + "-" + (plan.shadow ? "spark" : "dbt") + "-2026.11." + Padded(d, 3) + "." +
+                std::to_string(r + 1);
     s.columns = chosen;
     s.interval_ms = interval;
     s.start_ts_ms = kStartMs + phase +
@@ -162,7 +163,9 @@ DatasetPlan PlanDataset(const ReportMixOptions& o, int d, double reports) {
         s.canary_silent_after_loads = UniformInt(rng, 3, 12);
       }
     }
-    plan.kinds.push_back(kind);
+    plan.releases.push_back(ReleaseInfo{s.release, s.dataset, kind, s.shadow,
+                                        s.shadow ? 0.0 : s.canary_share,
+                                        kind == "aa" ? 0 : s.regression_after_canary_loads});
     plan.scenarios.push_back(std::move(s));
   }
   return plan;
@@ -227,8 +230,11 @@ ReportMixStats GenerateReportMix(const ReportMixOptions& o,
         1.05 * static_cast<double>(o.reports) * weight[static_cast<std::size_t>(d)] / weight_sum;
     DatasetPlan plan = PlanDataset(o, d, reports);
     stats.shadow_datasets += plan.shadow ? 1 : 0;
-    stats.releases += static_cast<int>(plan.kinds.size());
-    for (const std::string& kind : plan.kinds) ++stats.releases_by_kind[kind];
+    stats.releases += static_cast<int>(plan.releases.size());
+    for (ReleaseInfo& info : plan.releases) {
+      ++stats.releases_by_kind[info.kind];
+      stats.release_list.push_back(std::move(info));
+    }
     streams.push_back(std::make_unique<DatasetStream>(std::move(plan.scenarios)));
   }
 
@@ -249,8 +255,7 @@ ReportMixStats GenerateReportMix(const ReportMixOptions& o,
     stats.bytes += line.size() + 1;
   };
   while (stats.lines < o.reports) {
-    if (!redeliveries.empty() &&
-        (redeliveries.begin()->first <= stats.lines || heads.empty())) {
+    if (!redeliveries.empty() && (redeliveries.begin()->first <= stats.lines || heads.empty())) {
       put(redeliveries.begin()->second);
       redeliveries.erase(redeliveries.begin());
       ++stats.redelivered;
