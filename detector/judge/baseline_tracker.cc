@@ -1,12 +1,20 @@
 #include "detector/judge/baseline_tracker.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace canaryd {
 namespace {
 constexpr double kLevelWeight = 0.05;
 constexpr std::size_t kGapWindow = 16;
 constexpr std::size_t kCountWindow = 64;
+constexpr std::size_t kValueWindow = 64;
+constexpr std::size_t kMinValuesForBounds = 8;
+constexpr std::uint32_t kBoundsEvery = 4;
+// Half-width of the clip interval in robust standard deviations, and its floor in log units (a
+// factor of 2) so that a zero-spread baseline does not clip a real regression away.
+constexpr double kClipSigmas = 3.0;
+constexpr double kMinClipHalfWidth = 0.6931471805599453;
 }  // namespace
 
 BaselineTracker::PerMetric& BaselineTracker::At(int metric) {
@@ -18,7 +26,13 @@ BaselineTracker::PerMetric& BaselineTracker::At(int metric) {
 void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& values) {
   for (const LoadValue& v : values) {
     PerMetric& m = At(v.metric);
-    m.scale.Add(v.value);
+    // The scale is learned on clipped values: the same values the comparisons score.
+    m.scale.Add(m.bounds.Clip(v.value));
+    m.values.push_back(v.value);
+    if (m.values.size() > kValueWindow) m.values.pop_front();
+    if (++m.since_bounds >= kBoundsEvery || m.values.size() <= kMinValuesForBounds) {
+      UpdateBounds(&m);
+    }
     m.level = m.has_level ? (1 - kLevelWeight) * m.level + kLevelWeight * v.value : v.value;
     m.has_level = true;
     m.last_all_null = v.every_row;
@@ -53,6 +67,25 @@ double BaselineTracker::Level(int metric) const {
 bool BaselineTracker::LastAllNull(int metric) const {
   const auto i = static_cast<std::size_t>(metric);
   return i < metrics_.size() && metrics_[i].last_all_null;
+}
+
+void BaselineTracker::UpdateBounds(PerMetric* m) {
+  m->since_bounds = 0;
+  if (m->values.size() < kMinValuesForBounds) return;
+  std::vector<double> v(m->values.begin(), m->values.end());
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  const double median = *mid;
+  for (double& x : v) x = std::abs(x - median);
+  std::nth_element(v.begin(), mid, v.end());
+  const double robust_sd = 1.4826 * *mid;
+  const double half_width = std::max(kClipSigmas * robust_sd, kMinClipHalfWidth);
+  m->bounds = ClipBounds{median - half_width, median + half_width};
+}
+
+ClipBounds BaselineTracker::Bounds(int metric) const {
+  const auto i = static_cast<std::size_t>(metric);
+  return i < metrics_.size() ? metrics_[i].bounds : ClipBounds{};
 }
 
 CountProfile BaselineTracker::Counts(int metric) const {

@@ -20,6 +20,15 @@ struct CountProfile {
   std::size_t loads = 0;
 };
 
+// Where a load's value is clipped before it is scored: the baseline's median +- a few robust
+// standard deviations. A rare late or huge load (a retried task, a backfill) happens in both arms;
+// unclipped, one such load is a 10-sigma score that Gaussian bets turn into a false rollback.
+struct ClipBounds {
+  double lo = -1e300;
+  double hi = 1e300;
+  double Clip(double x) const { return x < lo ? lo : (x > hi ? hi : x); }
+};
+
 class BaselineTracker {
  public:
   void Add(const Sample& sample, const std::vector<LoadValue>& values);
@@ -32,6 +41,7 @@ class BaselineTracker {
   bool LastAllNull(int metric) const;
   bool Reported(int metric) const;
   CountProfile Counts(int metric) const;
+  ClipBounds Bounds(int metric) const;
 
   const std::string& schema() const { return schema_; }
   std::int64_t last_ts_ms() const { return last_ts_ms_; }
@@ -46,7 +56,11 @@ class BaselineTracker {
     bool has_level = false;
     bool last_all_null = false;
     std::deque<std::pair<std::uint64_t, std::uint64_t>> counts;  // (count, rows), recent loads
+    std::deque<double> values;  // recent raw values, for the robust clip bounds
+    ClipBounds bounds;          // recomputed every few loads
+    std::uint32_t since_bounds = 0;
   };
+  static void UpdateBounds(PerMetric* m);
   PerMetric& At(int metric);
 
   std::vector<PerMetric> metrics_;

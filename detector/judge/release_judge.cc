@@ -145,8 +145,8 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
 namespace {
 ArmGroup GroupOf(const LoadValue& v) { return ArmGroup{v.value, 1, v.count, v.rows}; }
 
-void AddTo(ArmGroup* g, const LoadValue& v) {
-  g->mean += v.value;  // a sum until Finish
+void AddTo(ArmGroup* g, const LoadValue& v, const ClipBounds& bounds) {
+  g->mean += bounds.Clip(v.value);  // a sum until Finish
   ++g->loads;
   g->count += v.count;
   g->rows += v.rows;
@@ -183,6 +183,7 @@ void ReleaseJudge::SnapshotGroupScales(const DatasetContext& ctx) {
     if (!checks_[m]) continue;
     group_scales_[m].scale = ctx.baseline->Scale(static_cast<int>(m));
     group_scales_[m].counts = ctx.baseline->Counts(static_cast<int>(m));
+    group_scales_[m].bounds = ctx.baseline->Bounds(static_cast<int>(m));
   }
 }
 
@@ -193,12 +194,12 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
     ArmGroup canary, baseline;
     for (const LoadRecord& r : canary_pending_) {
       for (const LoadValue& v : r.values) {
-        if (v.metric == metric) AddTo(&canary, v);
+        if (v.metric == metric) AddTo(&canary, v, group_scales_[m].bounds);
       }
     }
     for (const LoadRecord& r : baseline_pending_) {
       for (const LoadValue& v : r.values) {
-        if (v.metric == metric) AddTo(&baseline, v);
+        if (v.metric == metric) AddTo(&baseline, v, group_scales_[m].bounds);
       }
     }
     if (canary.loads == 0 || baseline.loads == 0) continue;

@@ -104,6 +104,7 @@ class ReleaseJudge {
   struct GroupScale {
     ScaleEstimate scale;
     CountProfile counts;
+    ClipBounds bounds;
   };
   std::vector<GroupScale> group_scales_;  // by metric, as of the current group's start
 

@@ -11,8 +11,11 @@ double StudentTToZ(double t, double df) {
   if (!std::isfinite(t)) return t;
   if (!std::isfinite(df) || df >= 1e6) return t;
   if (df < 1.0) df = 1.0;
-  const boost::math::students_t_distribution<double> student(df);
-  const boost::math::normal_distribution<double> normal;
+  // Double precision throughout: Boost's default promotes to long double, 5-9x slower here for
+  // no difference that matters to a z-score (measured |dz| <= 2e-15).
+  using Policy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
+  const boost::math::students_t_distribution<double, Policy> student(df);
+  const boost::math::normal_distribution<double, Policy> normal;
   // Work in the tail the score is in so that extreme scores keep their precision.
   if (t >= 0) {
     const double upper = boost::math::cdf(boost::math::complement(student, t));
