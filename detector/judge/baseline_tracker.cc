@@ -10,7 +10,7 @@ constexpr std::size_t kGapWindow = 16;
 constexpr std::size_t kCountWindow = 64;
 constexpr std::size_t kValueWindow = 64;
 constexpr std::size_t kMinValuesForBounds = 8;
-constexpr std::uint32_t kBoundsEvery = 4;
+constexpr std::uint32_t kBoundsEvery = 16;  // bounds move slowly; recomputing costs ~1 us
 // Half-width of the clip interval in robust standard deviations, and its floor in log units (a
 // factor of 2) so that a zero-spread baseline does not clip a real regression away.
 constexpr double kClipSigmas = 3.0;
