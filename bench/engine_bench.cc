@@ -30,7 +30,9 @@
 
 #include <benchmark/benchmark.h>
 #include <simdjson.h>
+
 #include <spdlog/spdlog.h>
+#include "bench/dom_peer.h"
 
 #include "bench/report_mix.h"
 #include "detector/engine/dataset_monitor.h"
@@ -106,28 +108,6 @@ std::vector<std::string> EncodedLines(int mode, int columns) {
   return lines;
 }
 
-std::uint64_t TouchDom(simdjson::dom::element e) {
-  using simdjson::dom::element_type;
-  switch (e.type()) {
-    case element_type::OBJECT: {
-      std::uint64_t sum = 0;
-      const simdjson::dom::object object = e.get_object().value_unsafe();
-      for (const auto field : object) sum += field.key.size() + TouchDom(field.value);
-      return sum;
-    }
-    case element_type::STRING:
-      return e.get_string().value_unsafe().size();
-    case element_type::INT64:
-      return static_cast<std::uint64_t>(e.get_int64().value_unsafe());
-    case element_type::UINT64:
-      return e.get_uint64().value_unsafe();
-    case element_type::DOUBLE:
-      return static_cast<std::uint64_t>(e.get_double().value_unsafe());
-    default:
-      return 1;
-  }
-}
-
 void BM_DomParse(benchmark::State& state) {
   const auto lines =
       EncodedLines(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
@@ -138,7 +118,7 @@ void BM_DomParse(benchmark::State& state) {
   for (auto _ : state) {
     simdjson::dom::element root;
     if (parser.parse(padded[i]).get(root)) state.SkipWithError("parse failed");
-    benchmark::DoNotOptimize(TouchDom(root));
+    benchmark::DoNotOptimize(canaryd::bench::TouchDom(root));
     if (++i == padded.size()) i = 0;
   }
   PerReportCounters(state, 1);

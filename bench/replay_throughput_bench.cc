@@ -40,7 +40,9 @@
 #include <vector>
 
 #include <simdjson.h>
+
 #include <spdlog/spdlog.h>
+#include "bench/dom_peer.h"
 
 #include "bench/report_mix.h"
 #include "detector/json_lines_reader.h"
@@ -96,39 +98,6 @@ void ForEachLine(std::string_view text, F&& f) {
     if (line_end > p) f(p, static_cast<std::size_t>(line_end - p));
     p = line_end + 1;
   }
-}
-
-std::uint64_t TouchDom(simdjson::dom::element e) {
-  using simdjson::dom::element_type;
-  switch (e.type()) {
-    case element_type::OBJECT: {
-      std::uint64_t sum = 0;
-      const simdjson::dom::object object = e.get_object().value_unsafe();
-      for (const auto field : object) {
-        sum += field.key.size() + TouchDom(field.value);
-      }
-      return sum;
-    }
-    case element_type::ARRAY: {
-      std::uint64_t sum = 0;
-      const simdjson::dom::array array = e.get_array().value_unsafe();
-      for (const auto v : array) sum += TouchDom(v);
-      return sum;
-    }
-    case element_type::STRING:
-      return e.get_string().value_unsafe().size();
-    case element_type::INT64:
-      return static_cast<std::uint64_t>(e.get_int64().value_unsafe());
-    case element_type::UINT64:
-      return e.get_uint64().value_unsafe();
-    case element_type::DOUBLE:
-      return static_cast<std::uint64_t>(e.get_double().value_unsafe());
-    case element_type::BOOL:
-      return e.get_bool().value_unsafe() ? 1 : 0;
-    case element_type::NULL_VALUE:
-      return 0;
-  }
-  return 0;
 }
 
 struct Measured {
@@ -260,7 +229,7 @@ int main(int argc, char** argv) {
       if (parser.parse(p, n, /*realloc_if_needed=*/false).get(root)) {
         ++errors;
       } else {
-        sum += TouchDom(root);
+        sum += canaryd::bench::TouchDom(root);
       }
     });
     return "errors=" + std::to_string(errors) + " checksum=" + std::to_string(sum);
