@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/program_options.hpp>
 
+#include "detector/app/commands.h"
 #include "detector/app/logging.h"
 #include "detector/replay/replay.h"
 
@@ -23,86 +24,14 @@ constexpr const char* kUsage = R"(canaryd - roll back bad data-pipeline releases
 usage: canaryd <command> [options]
 
 commands:
+  demo              see it work: embedded Kafka, a healthy and a bad release, the decisions
+  run               the daemon: consume reports from Kafka, publish decisions (--config FILE)
   replay FILE|-     judge a JSON Lines file of load reports offline (deterministic)
+  broker            run only the embedded Kafka broker (for trying and testing)
   version           print the version
 
 Run 'canaryd <command> --help' for the options of a command.
 )";
-
-constexpr const char* kReplayHelp = R"(usage: canaryd replay [options] FILE|-
-
-Reads load reports (the v1 sample contract, one JSON object per line; '-' reads standard input),
-judges every canary release against its baseline with the built-in default rules (null rate of
-every column, duplicate rate, row count and freshness of every dataset, alpha = 0.01 per release),
-and prints one JSON line per decision (rollback or promote) with its evidence, then a summary line.
-
-Exit status: 0 no release rolled back; 3 some release rolled back; 2 bad input (unreadable file,
-bad options); 1 internal error. Rejected lines do not stop the replay: they are logged (line,
-offset, reason) and counted in the summary.
-
-options:
-)";
-
-int Replay(const std::vector<std::string>& args) {
-  po::options_description opts;
-  std::string log_level = "warn";
-  int shards = 2;
-  opts.add_options()("help,h", "show this help")(
-      "shards", po::value<int>(&shards)->default_value(2), "engine shards (writer threads)")(
-      "log-level", po::value<std::string>(&log_level)->default_value("warn"),
-      "trace, debug, info, warn, error, off")("rules", po::value<std::string>(),
-                                              "rules file (not supported yet: built-in defaults)")(
-      "no-progress", "never show progress (shown on stderr when it is a terminal)");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value<std::string>());
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "canaryd replay: %s (see canaryd replay --help)\n", e.what());
-    return kExitBadInput;
-  }
-  if (vm.count("help")) {
-    std::cout << kReplayHelp << opts << '\n';
-    return kExitOk;
-  }
-  if (!SetUpLogging(log_level)) {
-    std::fprintf(stderr, "canaryd replay: unknown --log-level '%s'\n", log_level.c_str());
-    return kExitBadInput;
-  }
-  if (vm.count("rules")) {
-    std::fprintf(stderr,
-                 "canaryd replay: --rules is not supported in this build yet; replay uses the "
-                 "built-in default rules (omit --rules)\n");
-    return kExitBadInput;
-  }
-  if (!vm.count("file")) {
-    std::fprintf(stderr, "canaryd replay: missing FILE (use - for standard input)\n");
-    return kExitBadInput;
-  }
-  if (shards < 1 || shards > 64) {
-    std::fprintf(stderr, "canaryd replay: --shards must be between 1 and 64\n");
-    return kExitBadInput;
-  }
-  ReplayOptions options;
-  options.engine.shards = shards;
-  options.progress = !vm.count("no-progress") && isatty(STDERR_FILENO) == 1;
-
-  const std::string path = vm["file"].as<std::string>();
-  if (path == "-") return RunReplay(std::cin, std::cout, options);
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    std::fprintf(stderr, "canaryd replay: cannot open '%s': %s\n", path.c_str(),
-                 std::strerror(errno));
-    return kExitBadInput;
-  }
-  return RunReplay(file, std::cout, options);
-}
 
 }  // namespace
 
@@ -115,7 +44,10 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
-    if (command == "replay") return Replay(args);
+    if (command == "replay") return app::ReplayCommand(args);
+    if (command == "run") return app::RunCommand(args);
+    if (command == "demo") return app::DemoCommand(args);
+    if (command == "broker") return app::BrokerCommand(args);
     if (command == "version" || command == "--version") {
       std::printf("canaryd %s\n", CANARYD_VERSION);
       return kExitOk;

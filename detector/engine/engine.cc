@@ -32,6 +32,16 @@ void Engine::Submit(std::uint64_t seq, Sample sample) {
   }
 }
 
+void Engine::Forget(const std::vector<std::string>& datasets) {
+  for (const std::string& name : datasets) {
+    const auto shard = static_cast<std::size_t>(router_.ShardOf(name));
+    SequencedSample item;
+    item.sample.dataset = name;
+    item.forget = true;
+    pending_[shard]->push_back(std::move(item));
+  }
+}
+
 void Engine::Flush() {
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     if (!pending_[i]->empty()) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "detector/engine/engine_options.h"
@@ -32,6 +33,9 @@ class Engine {
 
   // Producer side: one thread. seq orders decisions deterministically (e.g. the input line).
   void Submit(std::uint64_t seq, Sample sample);
+  // Drops all state of these datasets, in order with the reports submitted before (used when a
+  // Kafka partition is revoked: another instance owns them now).
+  void Forget(const std::vector<std::string>& datasets);
   // Hands over partial batches and waits until every submitted report is applied.
   void Flush();
   // Stops the shard threads after applying what was submitted.

@@ -75,6 +75,11 @@ void Shard::Apply(SampleBatch& batch) {
   bool decided = false;
   for (SequencedSample& item : batch) {
     const Sample& s = item.sample;
+    if (item.forget) {
+      datasets_.erase(s.dataset);
+      decided = true;  // publish, so readers stop seeing it
+      continue;
+    }
     auto it = datasets_.find(s.dataset);
     if (it == datasets_.end()) {
       it =

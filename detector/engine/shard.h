@@ -24,6 +24,9 @@ namespace canaryd {
 struct SequencedSample {
   std::uint64_t seq = 0;  // position in the input; orders output deterministically
   Sample sample;
+  // Instead of a report: drop everything known about sample.dataset (its partition moved to
+  // another instance). Travels in the batch so it is ordered with the reports before it.
+  bool forget = false;
 };
 using SampleBatch = std::vector<SequencedSample>;
 

@@ -14,8 +14,8 @@
 
 #include "detector/engine/engine.h"
 #include "detector/json_lines_reader.h"
-#include "detector/judge/verdict_json.h"
 #include "detector/sample_decoder.h"
+#include "detector/signal/decision_message.h"
 #include "detector/timestamp.h"
 
 namespace canaryd {
@@ -45,48 +45,6 @@ class CollectingSink : public DecisionSink {
   std::mutex mu_;
   std::vector<DecisionEvent> events_;
 };
-
-nlohmann::ordered_json DecisionLine(const DecisionEvent& event, Decision release_decision) {
-  const ReleaseDatasetView& v = event.view;
-  nlohmann::ordered_json evidence = nlohmann::ordered_json::object();
-  Verdict verdict = v.decision == Decision::kRollback ? Verdict::kFail : Verdict::kPass;
-  for (const CheckEvidence& e : v.checks) {
-    if (e.check == v.deciding_check) {
-      evidence = ToJson(e);
-      verdict = e.verdict;
-    }
-  }
-  // Every check's verdict and sentence, so the line explains itself.
-  nlohmann::ordered_json checks = nlohmann::ordered_json::object();
-  for (const CheckEvidence& e : v.checks) {
-    checks[e.check] = {{"verdict", VerdictName(e.verdict)}, {"sentence", e.sentence}};
-  }
-  return {
-      {"ts", FormatTimestampMs(v.decided_at_ms)},
-      {"release", v.release},
-      {"dataset", v.dataset},
-      {"check", v.deciding_check},
-      {"verdict", VerdictName(verdict)},
-      {"decision", DecisionName(v.decision)},
-      {"release_decision", DecisionName(release_decision)},
-      {"reason", v.reason},
-      {"canary_loads", v.canary_loads},
-      {"baseline_loads", v.baseline_loads},
-      {"evidence", std::move(evidence)},
-      {"checks", std::move(checks)},
-  };
-}
-
-// A release spanning several datasets rolls back if any of them does, and is promoted once
-// every dataset it touched is.
-Decision ReleaseDecision(const std::map<std::string, Decision>& per_dataset) {
-  bool all_promoted = !per_dataset.empty();
-  for (const auto& [dataset, d] : per_dataset) {
-    if (d == Decision::kRollback) return Decision::kRollback;
-    if (d != Decision::kPromote) all_promoted = false;
-  }
-  return all_promoted ? Decision::kPromote : Decision::kContinue;
-}
 
 class Progress {
  public:
@@ -173,7 +131,7 @@ int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
   for (const DecisionEvent& event : sink.TakeSorted()) {
     auto& per_dataset = release_state[event.view.release];
     per_dataset[event.view.dataset] = event.view.decision;
-    out << DecisionLine(event, ReleaseDecision(per_dataset)).dump() << '\n';
+    out << DecisionJson(event.view, ReleaseDecision(per_dataset)).dump() << '\n';
   }
 
   nlohmann::ordered_json rolled_back = nlohmann::ordered_json::array();

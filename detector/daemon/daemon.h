@@ -1,0 +1,71 @@
+// `canaryd run`: the long-running shape users deploy (design §3, §5). Wires the rooms together:
+// embedded broker (when no brokers are configured) -> report consumer -> engine -> decisions to
+// stdout and the signal topic. One object, owned by main() or by `canaryd demo`.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "detector/daemon/daemon_config.h"
+#include "detector/engine/engine.h"
+#include "detector/ingest/embedded_broker.h"
+#include "detector/ingest/report_consumer.h"
+#include "detector/ingest/signal_publisher.h"
+
+namespace canaryd {
+
+struct PublishedDecision {
+  ReleaseDatasetView view;
+  std::string signal;  // "sent" (queued for the signal topic), "already_sent", "off"
+};
+
+class Daemon : private DecisionSink {
+ public:
+  // Decisions are written to `out` as JSON lines (may be null).
+  Daemon(DaemonConfig config, std::ostream* out);
+  ~Daemon() override;
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  bool Start(std::string* error);
+  // Consumes until *stop is set; then drains, commits and stops everything.
+  void Run(const std::atomic<bool>* stop);
+
+  const DaemonConfig& config() const { return config_; }
+  const std::string& bootstrap_servers() const { return bootstrap_; }
+  bool embedded() const { return broker_ != nullptr; }
+  kafka::EmbeddedBroker* broker() { return broker_.get(); }
+
+  // Readers (any thread).
+  std::vector<ReleaseDatasetView> Releases() const { return engine_->Releases(); }
+  EngineStats EngineCounters() const { return engine_->Stats(); }
+  kafka::ConsumerStats ConsumerCounters() const { return consumer_->Stats(); }
+  kafka::PublisherStats PublisherCounters() const { return publisher_->Stats(); }
+  bool Ready() const { return consumer_ && consumer_->Ready(); }
+  std::vector<PublishedDecision> Decisions() const;
+  // The summary line printed when the daemon stops.
+  nlohmann::ordered_json Summary() const;
+
+ private:
+  void OnDecision(DecisionEvent event) override;
+
+  DaemonConfig config_;
+  std::ostream* out_;
+  std::string bootstrap_;
+  std::unique_ptr<kafka::EmbeddedBroker> broker_;
+  std::unique_ptr<kafka::SignalPublisher> publisher_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<kafka::ReportConsumer> consumer_;
+
+  mutable std::mutex decisions_mu_;
+  std::vector<PublishedDecision> decisions_;
+};
+
+}  // namespace canaryd

@@ -1,0 +1,286 @@
+#include "detector/daemon/daemon_config.h"
+
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace canaryd {
+namespace {
+
+class Validator {
+ public:
+  Validator(std::string name, std::vector<ConfigError>* errors)
+      : name_(std::move(name)), errors_(errors) {}
+
+  void Error(const YAML::Node& node, const std::string& message) {
+    const YAML::Mark m = node.Mark();
+    errors_->push_back(ConfigError{name_, m.line + 1, m.column + 1, message});
+  }
+
+  // Calls handlers[key] for each key; unknown keys are errors naming the known ones.
+  void Map(const YAML::Node& node, const std::string& where,
+           const std::map<std::string, std::function<void(const YAML::Node&)>>& handlers) {
+    if (!node.IsMap()) {
+      Error(node, where + " must be a mapping");
+      return;
+    }
+    for (const auto& kv : node) {
+      const std::string key = kv.first.as<std::string>("");
+      auto it = handlers.find(key);
+      if (it == handlers.end()) {
+        std::string known;
+        for (const auto& [k, h] : handlers) known += (known.empty() ? "" : ", ") + k;
+        Error(kv.first, "unknown key '" + key + "' in " + where + " (known: " + known + ")");
+        continue;
+      }
+      it->second(kv.second);
+    }
+  }
+
+  bool String(const YAML::Node& node, const std::string& key, std::string* out) {
+    if (!node.IsScalar()) {
+      Error(node, key + " must be a string");
+      return false;
+    }
+    *out = node.Scalar();
+    return true;
+  }
+
+  void Int(const YAML::Node& node, const std::string& key, int lo, int hi, int* out) {
+    int v = 0;
+    if (!node.IsScalar() || !YAML::convert<int>::decode(node, v)) {
+      Error(node, key + " must be an integer");
+      return;
+    }
+    if (v < lo || v > hi) {
+      Error(node, key + " must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                      " (got " + std::to_string(v) + ")");
+      return;
+    }
+    *out = v;
+  }
+
+  void Duration(const YAML::Node& node, const std::string& key, std::int64_t min_ms,
+                std::int64_t* out) {
+    const std::int64_t ms = node.IsScalar() ? ParseDurationMs(node.Scalar()) : -1;
+    if (ms < 0) {
+      Error(node, key + " must be a duration such as 500ms, 10s, 5m or 24h");
+      return;
+    }
+    if (ms < min_ms) {
+      Error(node, key + " must be at least " + std::to_string(min_ms) + "ms");
+      return;
+    }
+    *out = ms;
+  }
+
+ private:
+  std::string name_;
+  std::vector<ConfigError>* errors_;
+};
+
+bool ValidTopic(const std::string& t) {
+  if (t.empty() || t.size() > 249 || t == "." || t == "..") return false;
+  for (char c : t) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ConfigError::ToString() const {
+  if (line == 0) return file + ": " + message;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+std::int64_t ParseDurationMs(const std::string& text) {
+  if (text.empty()) return -1;
+  std::size_t i = 0;
+  std::int64_t total = 0;
+  bool any = false;
+  while (i < text.size()) {
+    std::size_t start = i;
+    while (i < text.size() &&
+           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
+      ++i;
+    }
+    if (i == start) return -1;
+    double value = 0;
+    try {
+      value = std::stod(text.substr(start, i - start));
+    } catch (...) {
+      return -1;
+    }
+    std::size_t unit_start = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    const std::string unit = text.substr(unit_start, i - unit_start);
+    double scale = 0;
+    if (unit == "ms")
+      scale = 1;
+    else if (unit == "s" || (unit.empty() && !any && i == text.size()))
+      scale = 1000;
+    else if (unit == "m")
+      scale = 60'000;
+    else if (unit == "h")
+      scale = 3'600'000;
+    else if (unit == "d")
+      scale = 86'400'000;
+    else
+      return -1;
+    total += static_cast<std::int64_t>(value * scale + 0.5);
+    any = true;
+  }
+  return any ? total : -1;
+}
+
+bool ParseDaemonConfig(const std::string& text, const std::string& name, DaemonConfig* config,
+                       std::vector<ConfigError>* errors) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    errors->push_back(ConfigError{name, e.mark.line + 1, e.mark.column + 1, e.msg});
+    return false;
+  }
+  if (root.IsNull()) return true;  // an empty file: every default
+  Validator v(name, errors);
+  DaemonConfig& c = *config;
+  v.Map(
+      root, "the top level",
+      {
+          {"kafka",
+           [&](const YAML::Node& n) {
+             v.Map(
+                 n, "kafka",
+                 {
+                     {"brokers",
+                      [&](const YAML::Node& x) { v.String(x, "kafka.brokers", &c.brokers); }},
+                     {"group",
+                      [&](const YAML::Node& x) {
+                        if (v.String(x, "kafka.group", &c.group) && c.group.empty()) {
+                          v.Error(x, "kafka.group must not be empty");
+                        }
+                      }},
+                     {"topics",
+                      [&](const YAML::Node& x) {
+                        c.topics.clear();
+                        if (x.IsScalar()) {
+                          c.topics.push_back(x.Scalar());
+                        } else if (x.IsSequence()) {
+                          for (const auto& t : x) {
+                            std::string s;
+                            if (v.String(t, "kafka.topics[]", &s)) c.topics.push_back(s);
+                          }
+                        } else {
+                          v.Error(x, "kafka.topics must be a topic name or a list of them");
+                        }
+                        if (c.topics.empty())
+                          v.Error(x, "kafka.topics must name at least one topic");
+                        for (const auto& t : c.topics) {
+                          if (!ValidTopic(t))
+                            v.Error(x, "'" + t + "' is not a valid Kafka topic name");
+                        }
+                      }},
+                     {"signal_topic",
+                      [&](const YAML::Node& x) {
+                        if (x.IsNull())
+                          c.signal_topic.clear();
+                        else if (v.String(x, "kafka.signal_topic", &c.signal_topic) &&
+                                 !c.signal_topic.empty() && !ValidTopic(c.signal_topic)) {
+                          v.Error(x, "'" + c.signal_topic + "' is not a valid Kafka topic name");
+                        }
+                      }},
+                     {"dead_letter_topic",
+                      [&](const YAML::Node& x) {
+                        if (x.IsNull())
+                          c.dead_letter_topic.clear();
+                        else if (v.String(x, "kafka.dead_letter_topic", &c.dead_letter_topic) &&
+                                 !c.dead_letter_topic.empty() && !ValidTopic(c.dead_letter_topic)) {
+                          v.Error(x,
+                                  "'" + c.dead_letter_topic + "' is not a valid Kafka topic name");
+                        }
+                      }},
+                     {"properties",
+                      [&](const YAML::Node& x) {
+                        if (!x.IsMap()) {
+                          v.Error(x, "kafka.properties must be a mapping of librdkafka properties");
+                          return;
+                        }
+                        for (const auto& kv : x) {
+                          std::string value;
+                          if (v.String(kv.second, "kafka.properties." + kv.first.Scalar(),
+                                       &value)) {
+                            c.kafka_properties[kv.first.Scalar()] = value;
+                          }
+                        }
+                      }},
+                 });
+           }},
+          {"embedded",
+           [&](const YAML::Node& n) {
+             v.Map(n, "embedded", {{"partitions", [&](const YAML::Node& x) {
+                                      v.Int(x, "embedded.partitions", 1, 256,
+                                            &c.embedded_partitions);
+                                    }}});
+           }},
+          {"http",
+           [&](const YAML::Node& n) {
+             v.Map(n, "http",
+                   {
+                       {"listen",
+                        [&](const YAML::Node& x) {
+                          if (x.IsNull())
+                            c.http_listen.clear();
+                          else
+                            v.String(x, "http.listen", &c.http_listen);
+                        }},
+                       {"token",
+                        [&](const YAML::Node& x) { v.String(x, "http.token", &c.http_token); }},
+                   });
+           }},
+          {"rules", [&](const YAML::Node& n) { v.String(n, "rules", &c.rules_file); }},
+          {"engine",
+           [&](const YAML::Node& n) {
+             v.Map(n, "engine",
+                   {
+                       {"shards",
+                        [&](const YAML::Node& x) { v.Int(x, "engine.shards", 1, 64, &c.shards); }},
+                       {"checkpoint_interval",
+                        [&](const YAML::Node& x) {
+                          v.Duration(x, "engine.checkpoint_interval", 10,
+                                     &c.checkpoint_interval_ms);
+                        }},
+                       {"retire_after",
+                        [&](const YAML::Node& x) {
+                          v.Duration(x, "engine.retire_after", 60'000, &c.retire_after_ms);
+                        }},
+                       {"instance_id",
+                        [&](const YAML::Node& x) {
+                          v.String(x, "engine.instance_id", &c.instance_id);
+                        }},
+                   });
+           }},
+      });
+  return errors->empty();
+}
+
+bool LoadDaemonConfig(const std::string& path, DaemonConfig* config,
+                      std::vector<ConfigError>* errors) {
+  std::ifstream in(path);
+  if (!in) {
+    errors->push_back(ConfigError{path, 0, 0, "cannot open the file"});
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseDaemonConfig(text.str(), path, config, errors);
+}
+
+}  // namespace canaryd

@@ -1,0 +1,295 @@
+#include "detector/ingest/report_consumer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+namespace canaryd::kafka {
+namespace {
+
+constexpr std::string_view kMetadataPrefix = "canaryd:v1:rebuild_from=";
+
+std::int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string StateKey(const char* topic, std::int32_t partition) {
+  return std::string(topic) + "[" + std::to_string(partition) + "]";
+}
+
+// The rebuild offset stored with a commit, or -1 when absent or not ours.
+std::int64_t ParseRebuildFrom(const void* metadata, std::size_t size) {
+  if (metadata == nullptr || size <= kMetadataPrefix.size()) return -1;
+  const std::string_view text(static_cast<const char*>(metadata), size);
+  if (text.substr(0, kMetadataPrefix.size()) != kMetadataPrefix) return -1;
+  const std::string digits(text.substr(kMetadataPrefix.size()));
+  char* end = nullptr;
+  const long long v = std::strtoll(digits.c_str(), &end, 10);
+  return (end != nullptr && *end == '\0' && v >= 0) ? v : -1;
+}
+
+}  // namespace
+
+ReportConsumer::ReportConsumer(ReportConsumerOptions options, Engine* engine,
+                               SignalPublisher* publisher)
+    : options_(std::move(options)), engine_(engine), publisher_(publisher) {}
+
+ReportConsumer::~ReportConsumer() = default;
+
+bool ReportConsumer::Start(std::string* error) {
+  Properties props = options_.properties;
+  // Offsets move only at checkpoints (see the header); the rest are the settings that keep
+  // rebalances quick and fetches prompt with librdkafka 2.0.
+  props["enable.auto.commit"] = "false";
+  props["enable.auto.offset.store"] = "false";
+  props.emplace("group.id", "canaryd");
+  props.emplace("auto.offset.reset", "earliest");
+  props.emplace("fetch.wait.max.ms", "10");
+  props.emplace("session.timeout.ms", "6000");
+  props.emplace("heartbeat.interval.ms", "500");
+  props.emplace("partition.assignment.strategy", "range,roundrobin");
+  Conf conf = MakeConf(props, error);
+  if (!conf) return false;
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &ReportConsumer::OnRebalance);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  consumer_ = MakeClient(RD_KAFKA_CONSUMER, std::move(conf), error);
+  if (!consumer_) return false;
+  rd_kafka_poll_set_consumer(consumer_.get());
+  PartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(options_.topics.size())));
+  for (const std::string& t : options_.topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    *error = std::string("subscribe: ") + rd_kafka_err2str(err);
+    return false;
+  }
+  return true;
+}
+
+void ReportConsumer::OnRebalance(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  auto* self = static_cast<ReportConsumer*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    self->Assign(parts);
+  } else {
+    self->Revoke(parts);
+  }
+}
+
+void ReportConsumer::Assign(rd_kafka_topic_partition_list_t* parts) {
+  // Where the group got to, and where each partition's open releases began.
+  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.get(), parts, 10'000);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::error("event=committed_fetch_failed error=\"{}\" (reading from the reset position)",
+                  rd_kafka_err2str(err));
+  }
+  // What previous owners already published, so re-made decisions are not sent twice.
+  std::string error;
+  if (publisher_->LoadPublished(&error) < 0) {
+    spdlog::error("event=signal_history_unreadable error=\"{}\"", error);
+  }
+  for (int i = 0; i < parts->cnt; ++i) {
+    rd_kafka_topic_partition_t& p = parts->elems[i];
+    PartitionState state;
+    state.topic = p.topic;
+    state.partition = p.partition;
+    const std::int64_t committed = p.err == RD_KAFKA_RESP_ERR_NO_ERROR ? p.offset : -1;
+    const std::int64_t rebuild_from = ParseRebuildFrom(p.metadata, p.metadata_size);
+    if (committed >= 0) {
+      state.rebuild_until = committed;
+      state.progress.committed = committed;
+      if (rebuild_from >= 0 && rebuild_from < committed) p.offset = rebuild_from;
+      state.progress.next_offset = p.offset;
+    } else {
+      p.offset = RD_KAFKA_OFFSET_INVALID;  // auto.offset.reset: earliest
+    }
+    spdlog::info("event=partition_assigned topic={} partition={} committed={} start={}", p.topic,
+                 p.partition, committed, p.offset);
+    partitions_[StateKey(p.topic, p.partition)] = std::move(state);
+  }
+  err = rd_kafka_assign(consumer_.get(), parts);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    spdlog::error("event=assign_failed error=\"{}\"", rd_kafka_err2str(err));
+  }
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ++stats_.rebalances;
+  }
+  UpdateReady();
+}
+
+void ReportConsumer::Revoke(rd_kafka_topic_partition_list_t* parts) {
+  Checkpoint(/*sync=*/true);
+  std::vector<std::string> forget;
+  for (int i = 0; i < parts->cnt; ++i) {
+    const std::string key = StateKey(parts->elems[i].topic, parts->elems[i].partition);
+    auto it = partitions_.find(key);
+    if (it == partitions_.end()) continue;
+    for (const auto& [dataset, seen] : it->second.datasets) forget.push_back(dataset);
+    spdlog::info("event=partition_revoked partition={} datasets={}", key,
+                 it->second.datasets.size());
+    partitions_.erase(it);
+    for (auto o = open_.begin(); o != open_.end();) {
+      o = o->second.state_key == key ? open_.erase(o) : std::next(o);
+    }
+  }
+  engine_->Forget(forget);
+  engine_->Flush();
+  rd_kafka_assign(consumer_.get(), nullptr);
+  UpdateReady();
+}
+
+void ReportConsumer::Handle(const rd_kafka_message_t* m) {
+  const char* topic = rd_kafka_topic_name(m->rkt);
+  const std::string key = StateKey(topic, m->partition);
+  PartitionState& state = partitions_[key];
+  if (state.topic.empty()) {
+    state.topic = topic;
+    state.partition = m->partition;
+  }
+  PartitionProgress& progress = state.progress;
+  if (progress.first_offset < 0) progress.first_offset = m->offset;
+  progress.next_offset = m->offset + 1;
+  ++progress.read;
+
+  const std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
+  DecodeResult decoded = decoder_.Decode(payload);
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  ++stats_.messages;
+  if (decoded.has_error()) {
+    const Rejection& r = decoded.error();
+    const std::string_view reason = RejectReasonName(r.reason);
+    ++stats_.rejected;
+    ++progress.rejected;
+    ++stats_.rejected_by_reason[std::string(reason)];
+    if (stats_.rejected <= static_cast<std::uint64_t>(options_.max_logged_rejects)) {
+      spdlog::warn("event=reject topic={} partition={} offset={} reason={} detail=\"{}\"", topic,
+                   m->partition, m->offset, reason, r.detail);
+    }
+    const std::string_view msg_key(static_cast<const char*>(m->key), m->key ? m->key_len : 0);
+    publisher_->DeadLetter(payload, msg_key, reason, topic, m->partition, m->offset);
+    return;
+  }
+  ++stats_.accepted;
+  Sample sample = std::move(decoded).value();
+  state.datasets.emplace(sample.dataset, true);
+  newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
+  if (sample.arm == Arm::kCanary) {
+    open_.try_emplace({sample.dataset, sample.release}, OpenRelease{key, m->offset, sample.ts_ms});
+  }
+  engine_->Submit(++seq_, std::move(sample));
+}
+
+std::int64_t ReportConsumer::RebuildFrom(const std::string& state_key, std::int64_t next_offset,
+                                         std::int64_t newest_ts_ms) const {
+  std::int64_t from = next_offset;
+  for (const auto& [id, open] : open_) {
+    if (open.state_key != state_key) continue;
+    if (newest_ts_ms - open.first_ts_ms > options_.max_rebuild_span_ms) continue;
+    from = std::min(from, open.first_offset);
+  }
+  return from;
+}
+
+bool ReportConsumer::Checkpoint(bool sync) {
+  engine_->Flush();
+  if (!publisher_->Drain(sync ? 10'000 : 2'000)) {
+    spdlog::warn(
+        "event=checkpoint_deferred reason=\"decisions or dead letters not delivered yet\"");
+    return false;
+  }
+  // Releases still open after everything read so far was applied.
+  std::set<std::pair<std::string, std::string>> open_now;
+  for (const ReleaseDatasetView& v : engine_->Releases()) {
+    if (v.decision == Decision::kContinue) open_now.emplace(v.dataset, v.release);
+  }
+  for (auto it = open_.begin(); it != open_.end();) {
+    it = open_now.count(it->first) ? std::next(it) : open_.erase(it);
+  }
+
+  PartitionList commit(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  for (auto& [key, state] : partitions_) {
+    PartitionProgress& progress = state.progress;
+    if (progress.next_offset < 0) continue;
+    rd_kafka_topic_partition_t* p =
+        rd_kafka_topic_partition_list_add(commit.get(), state.topic.c_str(), state.partition);
+    p->offset = progress.next_offset;
+    const std::string metadata =
+        std::string(kMetadataPrefix) +
+        std::to_string(RebuildFrom(key, progress.next_offset, newest_ts_ms_));
+    p->metadata = std::malloc(metadata.size());  // freed by the list
+    std::memcpy(p->metadata, metadata.data(), metadata.size());
+    p->metadata_size = metadata.size();
+  }
+  if (commit->cnt > 0) {
+    const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), commit.get(), sync ? 0 : 1);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      spdlog::warn("event=commit_failed error=\"{}\"", rd_kafka_err2str(err));
+    } else {
+      for (int i = 0; i < commit->cnt; ++i) {
+        auto it = partitions_.find(StateKey(commit->elems[i].topic, commit->elems[i].partition));
+        if (it != partitions_.end()) it->second.progress.committed = commit->elems[i].offset;
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  ++stats_.checkpoints;
+  stats_.partitions.clear();
+  for (auto& [key, state] : partitions_) {
+    std::int64_t low = 0;
+    std::int64_t high = -1;
+    if (rd_kafka_get_watermark_offsets(consumer_.get(), state.topic.c_str(), state.partition, &low,
+                                       &high) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      state.progress.high_watermark = high;
+    }
+    stats_.partitions[key] = state.progress;
+  }
+  return true;
+}
+
+void ReportConsumer::UpdateReady() {
+  bool ready = true;
+  for (const auto& [key, state] : partitions_) {
+    if (state.rebuild_until >= 0 && state.progress.next_offset < state.rebuild_until) ready = false;
+  }
+  ready_.store(ready);
+}
+
+void ReportConsumer::Run(const std::atomic<bool>* stop) {
+  std::int64_t next_checkpoint = SteadyMs() + options_.checkpoint_interval_ms;
+  int logged_errors = 0;
+  while (!stop->load()) {
+    Message m(rd_kafka_consumer_poll(consumer_.get(), 50));
+    if (m) {
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        Handle(m.get());
+      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && logged_errors++ < 100) {
+        spdlog::warn("event=consumer_error error=\"{}\"", rd_kafka_message_errstr(m.get()));
+      }
+    }
+    const std::int64_t now = SteadyMs();
+    if (now >= next_checkpoint) {
+      Checkpoint(/*sync=*/false);
+      UpdateReady();
+      next_checkpoint = now + options_.checkpoint_interval_ms;
+    }
+  }
+  // Drain: everything read is applied and delivered before the final, synchronous commit.
+  for (int attempt = 0; attempt < 3 && !Checkpoint(/*sync=*/true); ++attempt) {
+  }
+  rd_kafka_consumer_close(consumer_.get());
+}
+
+ConsumerStats ReportConsumer::Stats() const {
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  return stats_;
+}
+
+}  // namespace canaryd::kafka

@@ -1,0 +1,118 @@
+// The ingest loop (design §3): a librdkafka high-level consumer in a group feeding the engine.
+//
+// At-least-once with exactly-once effect: offsets are committed only at a checkpoint, after the
+// engine has applied every report before them and the publisher has delivered every decision and
+// dead letter they caused; a redelivered report is then a duplicate (dataset, arm, load_id) and
+// counts once.
+//
+// Rebuild on assignment: each commit carries, in the offset's metadata, the offset where the
+// partition's oldest open release began ("rebuild_from"). An instance that gains a partition
+// (a rebalance, or a restart) starts reading there, so it rebuilds the state of every open release
+// from its first report; decisions it re-makes are recognised on the signal topic and not sent
+// twice. Datasets of a revoked partition are dropped from the engine.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "detector/engine/engine.h"
+#include "detector/ingest/kafka_client.h"
+#include "detector/ingest/signal_publisher.h"
+#include "detector/sample_decoder.h"
+
+namespace canaryd::kafka {
+
+struct ReportConsumerOptions {
+  Properties properties;  // bootstrap.servers, group.id and any pass-through properties
+  std::vector<std::string> topics;
+  int checkpoint_interval_ms = 1000;  // how often applied offsets are committed
+  int max_logged_rejects = 100;
+  // Open releases older than this (report time) stop holding back rebuild_from: a release that
+  // never decides must not make every rebuild re-read the topic from its beginning.
+  std::int64_t max_rebuild_span_ms = 24LL * 3600 * 1000;
+};
+
+// Per partition, for reconciliation: every offset read was accepted (then applied, deduplicated
+// or dropped by the engine) or rejected (then dead-lettered when a topic is configured).
+struct PartitionProgress {
+  std::int64_t first_offset = -1;  // first offset read by this instance (after rebuild seek)
+  std::int64_t next_offset = -1;   // one past the last offset read
+  std::int64_t committed = -1;     // last committed (one past the last applied)
+  std::int64_t high_watermark = -1;
+  std::uint64_t read = 0;
+  std::uint64_t rejected = 0;
+};
+
+struct ConsumerStats {
+  std::uint64_t messages = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;
+  std::map<std::string, std::uint64_t> rejected_by_reason;
+  std::uint64_t checkpoints = 0;
+  std::uint64_t rebalances = 0;
+  std::map<std::string, PartitionProgress> partitions;  // "topic[p]"
+};
+
+class ReportConsumer {
+ public:
+  ReportConsumer(ReportConsumerOptions options, Engine* engine, SignalPublisher* publisher);
+  ~ReportConsumer();
+  ReportConsumer(const ReportConsumer&) = delete;
+  ReportConsumer& operator=(const ReportConsumer&) = delete;
+
+  bool Start(std::string* error);
+  // Polls until *stop is set, then drains: applies what was read, commits, leaves the group.
+  void Run(const std::atomic<bool>* stop);
+
+  ConsumerStats Stats() const;
+  // True once every assigned partition has been read up to the offset committed before it was
+  // assigned (the rebuild is done and decisions are live).
+  bool Ready() const { return ready_.load(); }
+
+ private:
+  struct PartitionState {
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t rebuild_until = -1;  // committed offset at assignment
+    PartitionProgress progress;
+    std::unordered_map<std::string, bool> datasets;  // seen on this partition
+  };
+  struct OpenRelease {
+    std::string state_key;  // "topic[p]"
+    std::int64_t first_offset = 0;
+    std::int64_t first_ts_ms = 0;
+  };
+
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* parts, void* opaque);
+  void Assign(rd_kafka_topic_partition_list_t* parts);
+  void Revoke(rd_kafka_topic_partition_list_t* parts);
+  void Handle(const rd_kafka_message_t* m);
+  // Applies, delivers and commits. Returns false if something was not yet delivered (the commit
+  // waits for the next checkpoint).
+  bool Checkpoint(bool sync);
+  std::int64_t RebuildFrom(const std::string& state_key, std::int64_t next_offset,
+                           std::int64_t newest_ts_ms) const;
+  void UpdateReady();
+
+  ReportConsumerOptions options_;
+  Engine* engine_;
+  SignalPublisher* publisher_;
+  kafka::Handle consumer_;
+  SampleDecoder decoder_;
+  std::uint64_t seq_ = 0;
+  std::int64_t newest_ts_ms_ = 0;
+  std::map<std::string, PartitionState> partitions_;  // "topic[p]" -> state
+  // (dataset, release) -> where the release's first report was; pruned at checkpoints.
+  std::map<std::pair<std::string, std::string>, OpenRelease> open_;
+  std::atomic<bool> ready_{false};
+
+  mutable std::mutex stats_mu_;
+  ConsumerStats stats_;
+};
+
+}  // namespace canaryd::kafka
