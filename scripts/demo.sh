@@ -1,31 +1,19 @@
 #!/usr/bin/env bash
-# Installs, builds and runs canaryd's main job. Until the Kafka daemon lands, that is a replay of
-# the shipped example: load reports of one good and one bad release through the real engine and
-# judge. One JSON line per decision change, then a summary line.
+# Installs, builds and runs canaryd's main job: `canaryd demo` on the embedded Kafka broker. It
+# produces a healthy and a regressing canary release through a real Kafka producer, shows live
+# progress, and ends with the rollback and the promote, their evidence, and the signal messages
+# read back from the signal topic.
 #
-#   scripts/demo.sh [REPLAY_FILE]      (default: examples/orders_two_releases.jsonl)
+#   scripts/demo.sh [canaryd demo options]     (e.g. --pace-ms 50 for a faster run)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-input=${1:-examples/orders_two_releases.jsonl}
 
 bash scripts/install-deps.sh
 # Only the binary: the demo should not wait for the test suite to compile.
 build_dir=$(bash scripts/build.sh release build canaryd)
 
 echo
-echo "\$ build/canaryd replay $input"
-rc=0
-"$build_dir/canaryd" replay "$input" || rc=$?
-echo
-case $rc in
-  0) echo "demo.sh: exit 0 = no release was rolled back" ;;
-  3) echo "demo.sh: exit 3 = a release was rolled back (the lines above say which, when, why)" ;;
-  2) echo "demo.sh: exit 2 = bad input or rules (see the message above)" ;;
-  *) echo "demo.sh: exit $rc = internal error" ;;
-esac
-if [[ $rc -eq 0 || $rc -eq 3 ]]; then
-  exit 0
-fi
-exit "$rc"
+echo "\$ build/canaryd demo $*"
+exec "$build_dir/canaryd" demo "$@"
