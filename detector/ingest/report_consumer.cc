@@ -97,6 +97,23 @@ void ReportConsumer::Assign(rd_kafka_topic_partition_list_t* parts) {
   }
   for (int i = 0; i < parts->cnt; ++i) {
     rd_kafka_topic_partition_t& p = parts->elems[i];
+    const std::string key = StateKey(p.topic, p.partition);
+    const std::int64_t group_offset = p.err == RD_KAFKA_RESP_ERR_NO_ERROR ? p.offset : -1;
+    auto kept = revoked_.find(key);
+    if (kept != revoked_.end() && group_offset >= 0 &&
+        group_offset == kept->second.progress.committed) {
+      // Ours before this rebalance and nobody moved it since: our state is whole; go on from
+      // where we committed instead of rebuilding.
+      PartitionState state = std::move(kept->second);
+      revoked_.erase(kept);
+      state.rebuild_until = group_offset;
+      state.progress.next_offset = group_offset;
+      p.offset = group_offset;
+      spdlog::info("event=partition_assigned topic={} partition={} committed={} start={} kept=true",
+                   p.topic, p.partition, group_offset, p.offset);
+      partitions_[key] = std::move(state);
+      continue;
+    }
     PartitionState state;
     state.topic = p.topic;
     state.partition = p.partition;
@@ -112,8 +129,9 @@ void ReportConsumer::Assign(rd_kafka_topic_partition_list_t* parts) {
     }
     spdlog::info("event=partition_assigned topic={} partition={} committed={} start={}", p.topic,
                  p.partition, committed, p.offset);
-    partitions_[StateKey(p.topic, p.partition)] = std::move(state);
+    partitions_[key] = std::move(state);
   }
+  ForgetRevoked();
   err = rd_kafka_assign(consumer_.get(), parts);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     spdlog::error("event=assign_failed error=\"{}\"", rd_kafka_err2str(err));
@@ -127,23 +145,33 @@ void ReportConsumer::Assign(rd_kafka_topic_partition_list_t* parts) {
 
 void ReportConsumer::Revoke(rd_kafka_topic_partition_list_t* parts) {
   Checkpoint(/*sync=*/true);
-  std::vector<std::string> forget;
+  // Kept until the next assignment: an eager rebalance revokes everything and usually hands
+  // most partitions straight back.
   for (int i = 0; i < parts->cnt; ++i) {
     const std::string key = StateKey(parts->elems[i].topic, parts->elems[i].partition);
     auto it = partitions_.find(key);
     if (it == partitions_.end()) continue;
-    for (const auto& [dataset, seen] : it->second.datasets) forget.push_back(dataset);
-    spdlog::info("event=partition_revoked partition={} datasets={}", key,
-                 it->second.datasets.size());
+    revoked_[key] = std::move(it->second);
     partitions_.erase(it);
+  }
+  rd_kafka_assign(consumer_.get(), nullptr);
+  UpdateReady();
+}
+
+void ReportConsumer::ForgetRevoked() {
+  std::vector<std::string> forget;
+  for (auto& [key, state] : revoked_) {
+    spdlog::info("event=partition_released partition={} datasets={}", key, state.datasets.size());
+    for (const auto& [dataset, seen] : state.datasets) forget.push_back(dataset);
     for (auto o = open_.begin(); o != open_.end();) {
       o = o->second.state_key == key ? open_.erase(o) : std::next(o);
     }
   }
+  revoked_.clear();
+  if (forget.empty()) return;
+  for (const std::string& dataset : forget) history_.erase(dataset);
   engine_->Forget(forget);
   engine_->Flush();
-  rd_kafka_assign(consumer_.get(), nullptr);
-  UpdateReady();
 }
 
 void ReportConsumer::Handle(const rd_kafka_message_t* m) {
@@ -161,7 +189,7 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
 
   const std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
   DecodeResult decoded = decoder_.Decode(payload);
-  std::lock_guard<std::mutex> lock(stats_mu_);
+  std::unique_lock<std::mutex> lock(stats_mu_);
   ++stats_.messages;
   if (decoded.has_error()) {
     const Rejection& r = decoded.error();
@@ -169,7 +197,9 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     ++stats_.rejected;
     ++progress.rejected;
     ++stats_.rejected_by_reason[std::string(reason)];
-    if (stats_.rejected <= static_cast<std::uint64_t>(options_.max_logged_rejects)) {
+    const std::uint64_t rejected = stats_.rejected;
+    lock.unlock();
+    if (rejected <= static_cast<std::uint64_t>(options_.max_logged_rejects)) {
       spdlog::warn("event=reject topic={} partition={} offset={} reason={} detail=\"{}\"", topic,
                    m->partition, m->offset, reason, r.detail);
     }
@@ -178,9 +208,16 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     return;
   }
   ++stats_.accepted;
+  lock.unlock();  // Submit may wait on a full shard queue
   Sample sample = std::move(decoded).value();
   state.datasets.emplace(sample.dataset, true);
   newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
+  std::deque<HistoryMark>& marks = history_[sample.dataset];
+  if (marks.empty() || sample.ts_ms >= marks.back().ts_ms + kMarkEveryMs) {
+    marks.push_back({sample.ts_ms, m->offset});
+    const std::int64_t keep = options_.max_rebuild_span_ms + options_.rebuild_history_ms;
+    while (marks.size() > 1 && sample.ts_ms - marks.front().ts_ms > keep) marks.pop_front();
+  }
   if (sample.arm == Arm::kCanary) {
     open_.try_emplace({sample.dataset, sample.release}, OpenRelease{key, m->offset, sample.ts_ms});
   }
@@ -194,6 +231,15 @@ std::int64_t ReportConsumer::RebuildFrom(const std::string& state_key, std::int6
     if (open.state_key != state_key) continue;
     if (newest_ts_ms - open.first_ts_ms > options_.max_rebuild_span_ms) continue;
     from = std::min(from, open.first_offset);
+    // The dataset's history before the release: the last mark far enough back, else the first.
+    auto h = history_.find(id.first);
+    if (h == history_.end() || h->second.empty()) continue;
+    std::int64_t mark_offset = h->second.front().offset;
+    for (const HistoryMark& mark : h->second) {
+      if (mark.ts_ms > open.first_ts_ms - options_.rebuild_history_ms) break;
+      mark_offset = mark.offset;
+    }
+    from = std::min(from, mark_offset);
   }
   return from;
 }
@@ -229,6 +275,12 @@ bool ReportConsumer::Checkpoint(bool sync) {
     p->metadata_size = metadata.size();
   }
   if (commit->cnt > 0) {
+    for (int i = 0; i < commit->cnt; ++i) {
+      spdlog::debug("event=checkpoint topic={} partition={} offset={} metadata={}",
+                    commit->elems[i].topic, commit->elems[i].partition, commit->elems[i].offset,
+                    std::string_view(static_cast<const char*>(commit->elems[i].metadata),
+                                     commit->elems[i].metadata_size));
+    }
     const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), commit.get(), sync ? 0 : 1);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
       spdlog::warn("event=commit_failed error=\"{}\"", rd_kafka_err2str(err));

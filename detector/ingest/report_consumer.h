@@ -5,15 +5,18 @@
 // dead letter they caused; a redelivered report is then a duplicate (dataset, arm, load_id) and
 // counts once.
 //
-// Rebuild on assignment: each commit carries, in the offset's metadata, the offset where the
-// partition's oldest open release began ("rebuild_from"). An instance that gains a partition
-// (a rebalance, or a restart) starts reading there, so it rebuilds the state of every open release
-// from its first report; decisions it re-makes are recognised on the signal topic and not sent
-// twice. Datasets of a revoked partition are dropped from the engine.
+// Rebuild on assignment: each commit carries, in the offset's metadata, the offset from which the
+// partition's open releases can be rebuilt ("rebuild_from"): where the oldest open release began,
+// less `rebuild_history_ms` of the dataset's reports before it (the baseline history its scale and
+// clipping bounds were learnt from). An instance that gains a partition (a rebalance, or a
+// restart) starts reading there, so it rebuilds the same state the previous owner had; decisions
+// it re-makes are recognised on the signal topic and not sent twice. Datasets of a revoked
+// partition are dropped from the engine.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -34,6 +37,8 @@ struct ReportConsumerOptions {
   // Open releases older than this (report time) stop holding back rebuild_from: a release that
   // never decides must not make every rebuild re-read the topic from its beginning.
   std::int64_t max_rebuild_span_ms = 24LL * 3600 * 1000;
+  // Baseline history re-read before an open release's start (report time).
+  std::int64_t rebuild_history_ms = 6LL * 3600 * 1000;
 };
 
 // Per partition, for reconciliation: every offset read was accepted (then applied, deduplicated
@@ -86,11 +91,19 @@ class ReportConsumer {
     std::int64_t first_offset = 0;
     std::int64_t first_ts_ms = 0;
   };
+  // Where a dataset's reports were, sampled every kMarkEveryMs of report time (bounded).
+  struct HistoryMark {
+    std::int64_t ts_ms = 0;
+    std::int64_t offset = 0;
+  };
+  static constexpr std::int64_t kMarkEveryMs = 10 * 60 * 1000;
 
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* parts, void* opaque);
   void Assign(rd_kafka_topic_partition_list_t* parts);
   void Revoke(rd_kafka_topic_partition_list_t* parts);
+  // Drops the state of revoked partitions that the last assignment did not give back.
+  void ForgetRevoked();
   void Handle(const rd_kafka_message_t* m);
   // Applies, delivers and commits. Returns false if something was not yet delivered (the commit
   // waits for the next checkpoint).
@@ -107,8 +120,10 @@ class ReportConsumer {
   std::uint64_t seq_ = 0;
   std::int64_t newest_ts_ms_ = 0;
   std::map<std::string, PartitionState> partitions_;  // "topic[p]" -> state
+  std::map<std::string, PartitionState> revoked_;     // until the next assignment
   // (dataset, release) -> where the release's first report was; pruned at checkpoints.
   std::map<std::pair<std::string, std::string>, OpenRelease> open_;
+  std::unordered_map<std::string, std::deque<HistoryMark>> history_;  // by dataset
   std::atomic<bool> ready_{false};
 
   mutable std::mutex stats_mu_;
