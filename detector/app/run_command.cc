@@ -27,7 +27,7 @@ against its baseline while it runs, prints one JSON line per decision on standar
 publishes each decision once on the signal topic. With no brokers configured it starts an
 embedded Kafka broker on 127.0.0.1 and logs its address (for trying canaryd, not production).
 SIGTERM or SIGINT: drain, commit, print a summary line and exit 0. Exit 2 on a bad config.
-See deploy/canaryd.yaml for every configuration key.
+See examples/canaryd.yaml for every configuration key.
 
 options:
 )";

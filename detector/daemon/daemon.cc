@@ -25,6 +25,12 @@ Daemon::~Daemon() {
 }
 
 bool Daemon::Start(std::string* error) {
+  if (!config_.rules_file.empty()) {
+    *error =
+        "rules: a rules file is not supported by this build yet (remove the key to use the "
+        "built-in default rules)";
+    return false;
+  }
   bootstrap_ = config_.brokers;
   if (bootstrap_.empty()) {
     kafka::EmbeddedBrokerOptions options;

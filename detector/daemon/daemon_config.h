@@ -1,6 +1,6 @@
 // `canaryd run --config canaryd.yaml`: every key of the daemon's configuration, its default, and
 // validation with file:line:column errors (a bad config fails fast; nothing is silently ignored).
-// The reference with an example is deploy/canaryd.yaml.
+// The reference with an example is examples/canaryd.yaml.
 #pragma once
 
 #include <cstdint>

@@ -1,11 +1,27 @@
 #include "detector/ingest/kafka_client.h"
 
+#include <spdlog/spdlog.h>
+
 namespace canaryd::kafka {
+namespace {
+
+// librdkafka's own log lines, as canaryd's one-line key=value events.
+void LogToSpdlog(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  const spdlog::level::level_enum lvl = level <= 3   ? spdlog::level::err
+                                        : level <= 4 ? spdlog::level::warn
+                                        : level <= 6 ? spdlog::level::info
+                                                     : spdlog::level::debug;
+  spdlog::log(lvl, "event=kafka_log client={} facility={} message=\"{}\"", rd_kafka_name(rk),
+              facility, message);
+}
+
+}  // namespace
 
 void HandleDeleter::operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
 
 Conf MakeConf(const Properties& properties, std::string* error) {
   Conf conf(rd_kafka_conf_new());
+  rd_kafka_conf_set_log_cb(conf.get(), &LogToSpdlog);
   char err[512];
   for (const auto& [key, value] : properties) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), err, sizeof err) !=

@@ -124,7 +124,7 @@ long SignalPublisher::LoadPublished(std::string* error) {
 bool SignalPublisher::Publish(const ReleaseDatasetView& view) {
   if (options_.signal_topic.empty()) return true;
   Pending p;
-  p.key = IdempotencyKey(view);
+  p.key = DecisionIdempotencyKey(view);
   p.release = view.release;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -44,7 +44,7 @@ nlohmann::ordered_json DecisionJson(const ReleaseDatasetView& v, Decision releas
   };
 }
 
-std::string IdempotencyKey(const ReleaseDatasetView& v) {
+std::string DecisionIdempotencyKey(const ReleaseDatasetView& v) {
   return v.release + "/" + v.dataset + "/" + std::string(DecisionName(v.decision));
 }
 
@@ -53,7 +53,7 @@ nlohmann::ordered_json SignalMessage(const ReleaseDatasetView& v, std::int64_t e
   for (const CheckEvidence& e : v.checks) {
     if (e.verdict == Verdict::kFail) failed.push_back(ToJson(e));
   }
-  nlohmann::ordered_json j = {{"v", 1}, {"idempotency_key", IdempotencyKey(v)}};
+  nlohmann::ordered_json j = {{"v", 1}, {"idempotency_key", DecisionIdempotencyKey(v)}};
   // The signal is about one dataset of the release; the release decision across datasets is the
   // consumer's to combine (any rollback rolls the release back).
   nlohmann::ordered_json body = DecisionJson(v, v.decision);

@@ -22,7 +22,7 @@ Decision ReleaseDecision(const std::map<std::string, Decision>& per_dataset);
 nlohmann::ordered_json DecisionJson(const ReleaseDatasetView& view, Decision release_decision);
 
 // What makes a published decision unique across instances and restarts.
-std::string IdempotencyKey(const ReleaseDatasetView& view);
+std::string DecisionIdempotencyKey(const ReleaseDatasetView& view);
 
 // The signal-topic message: {"v":1, "idempotency_key", ...DecisionJson..., "decided_at",
 // "emitted_at", "failed_checks": [full evidence of every FAIL check]}. emitted_at is wall time.
