@@ -14,7 +14,8 @@ constexpr std::size_t kRecentWindow = 16;
 constexpr double kCountsMethodMaxMean = 5.0;
 
 bool IsRate(const MetricKey& key) {
-  return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
+  return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate ||
+         key.kind == MetricKind::kFreshnessTail;
 }
 }  // namespace
 

@@ -64,6 +64,12 @@ class ComparisonCheck {
     return static_cast<std::uint64_t>(total_.canary_count);
   }
   std::uint64_t canary_rows_total() const { return static_cast<std::uint64_t>(total_.canary_rows); }
+  std::uint64_t baseline_count_total() const {
+    return static_cast<std::uint64_t>(total_.baseline_count);
+  }
+  std::uint64_t baseline_rows_total() const {
+    return static_cast<std::uint64_t>(total_.baseline_rows);
+  }
   double margin_log() const { return margin_log_; }
   int divergent_streak() const { return divergent_streak_; }
 

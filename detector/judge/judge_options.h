@@ -40,6 +40,15 @@ struct JudgeOptions {
   // Absolute freshness SLO: share of loads landing within slo seconds of schedule.
   double freshness_slo_s = 900.0;
   double freshness_slo_share = 0.95;
+  // freshness_tail: the canary's share of loads later than freshness_slo_s against the
+  // baseline's, tested on the late-load counts (exact given their total). It rolls back when the
+  // share is both this many times and this many points above the baseline's; it guards a late
+  // tail that the log-mean freshness test dilutes, and does not hold promotion back (a share of
+  // rare events takes hundreds of loads to bound, and the freshness check already bounds the
+  // typical load).
+  bool freshness_tail_enabled = true;
+  double freshness_tail_margin_relative = 1.0;   // x2
+  double freshness_tail_margin_absolute = 0.02;  // +2 percentage points
 
   // Shadow mode: identical input should give identical output, so a paired difference beyond the
   // tolerance in the bad direction on this many consecutive loads is a regression by itself.
@@ -55,6 +64,11 @@ struct JudgeOptions {
   double silent_gap_multiple = 3.0;
   double silent_chance = 1e-5;
   double silent_share_z = 3.0;
+  // A canary with a rhythm (shadow pairs, a fixed partition of every run: at least
+  // silent_regular_runs gaps all holding the same number of baseline loads) is silent after
+  // that number + 1 baseline loads beyond the time limit; by chance, equal gaps are themselves
+  // rare, so random assignment keeps the statistical rule above.
+  int silent_regular_runs = 5;
 
   // A scale below this (log units) is treated as this: zero-variance arms (a deterministic
   // transform) still give finite, meaningful scores.

@@ -14,6 +14,8 @@ std::string MetricKey::Name() const {
       return "row_count";
     case MetricKind::kFreshness:
       return "freshness";
+    case MetricKind::kFreshnessTail:
+      return "freshness_tail";
   }
   return "unknown";
 }

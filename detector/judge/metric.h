@@ -11,13 +11,22 @@
 
 namespace canaryd {
 
-enum class MetricKind : std::uint8_t { kNullRate, kDuplicateRate, kRowCount, kFreshness };
+// kFreshnessTail is the share of loads later than the freshness SLO, a rate over loads that the
+// judge derives from freshness itself (a late tail moves the share long before the log mean).
+enum class MetricKind : std::uint8_t {
+  kNullRate,
+  kDuplicateRate,
+  kRowCount,
+  kFreshness,
+  kFreshnessTail
+};
 
 struct MetricKey {
   MetricKind kind;
   std::string column;  // null_rate only
 
-  std::string Name() const;  // "null_rate(email)", "duplicate_rate", "row_count", "freshness"
+  // "null_rate(email)", "duplicate_rate", "row_count", "freshness", "freshness_tail"
+  std::string Name() const;
   bool operator==(const MetricKey&) const = default;
 };
 

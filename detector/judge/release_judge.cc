@@ -33,6 +33,8 @@ double MarginLog(const MetricKey& key, int metric, const DatasetContext& ctx) {
       return -std::log1p(-o.row_count_margin_relative);
     case MetricKind::kFreshness:
       return std::log1p(o.freshness_margin_relative);
+    case MetricKind::kFreshnessTail:
+      return std::log1p(o.freshness_tail_margin_relative);  // see TailMarginLog
   }
   return 0.0;
 }
@@ -81,6 +83,14 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
   canary_series_.Add(sample);
   last_canary_ms_ = std::max(last_canary_ms_, sample.ts_ms);
   ++canary_loads_;
+  if (canary_loads_ >= 2 && regular_runs_ >= 0) {
+    if (regular_runs_ == 0 || baseline_since_canary_ == regular_run_) {
+      regular_run_ = baseline_since_canary_;
+      ++regular_runs_;
+    } else {
+      regular_runs_ = -1;
+    }
+  }
   baseline_since_canary_ = 0;
   if (!sample.schema.empty()) last_canary_schema_ = sample.schema;
   if (sample.freshness_s) {
@@ -90,6 +100,11 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
   }
 
   for (const LoadValue& v : values) CheckFor(v.metric, ctx);
+  if (sample.freshness_s && ctx.options->freshness_tail_enabled && !tail_check_) {
+    tail_check_ =
+        std::make_unique<ComparisonCheck>(MetricKey{MetricKind::kFreshnessTail, ""}, ctx.options);
+    ++check_count_;
+  }
   CheckRulesOnCanary(sample, values, ctx);
 
   LoadRecord record{sample.load_id, values};
@@ -166,6 +181,7 @@ void ReleaseJudge::Pair(const LoadRecord& canary, const LoadRecord& baseline,
     canary_pending_.clear();
     baseline_pending_.clear();
   }
+  ScoreTail({canary}, {baseline}, ctx);
   for (const LoadValue& c : canary.values) {
     for (const LoadValue& b : baseline.values) {
       if (b.metric != c.metric) continue;
@@ -174,6 +190,59 @@ void ReleaseJudge::Pair(const LoadRecord& canary, const LoadRecord& baseline,
           .ObservePaired(GroupOf(c), GroupOf(b), ctx.baseline->Counts(c.metric),
                          MarginLog(key, c.metric, ctx), ToleranceLog(key, c.metric, ctx));
     }
+  }
+}
+
+std::vector<const ComparisonCheck*> ReleaseJudge::AllChecks() const {
+  std::vector<const ComparisonCheck*> all;
+  all.reserve(checks_.size() + 1);
+  for (const auto& check : checks_) {
+    if (check) all.push_back(check.get());
+  }
+  if (tail_check_) all.push_back(tail_check_.get());
+  return all;
+}
+
+double ReleaseJudge::TailMarginLog(const DatasetContext& ctx) const {
+  const JudgeOptions& o = *ctx.options;
+  // The absolute part is relative to the baseline's late share over the release so far, with
+  // half a late load added so that a baseline without late loads does not make it infinite.
+  const double loads = static_cast<double>(tail_check_ ? tail_check_->baseline_rows_total() : 0);
+  const double late = static_cast<double>(tail_check_ ? tail_check_->baseline_count_total() : 0);
+  const double p = (late + 0.5) / (loads + 1.0);
+  return std::max(std::log1p(o.freshness_tail_margin_relative),
+                  std::log((p + o.freshness_tail_margin_absolute) / p));
+}
+
+void ReleaseJudge::ScoreTail(const std::vector<LoadRecord>& canary,
+                             const std::vector<LoadRecord>& baseline, const DatasetContext& ctx) {
+  if (!tail_check_) return;
+  // A load is late when its freshness misses the SLO; each load is one trial, so the counts
+  // method's binomial is exact and needs no dispersion.
+  const double late_log = OrientedFreshness(ctx.options->freshness_slo_s);
+  const auto group = [&](const std::vector<LoadRecord>& records) {
+    ArmGroup g;
+    for (const LoadRecord& r : records) {
+      for (const LoadValue& v : r.values) {
+        if (v.metric != MetricRegistry::kFreshness) continue;
+        ++g.loads;
+        ++g.rows;
+        if (v.value > late_log) ++g.count;
+      }
+    }
+    g.mean = g.loads > 0 ? static_cast<double>(g.count) / g.loads : 0.0;
+    return g;
+  };
+  const ArmGroup c = group(canary);
+  const ArmGroup b = group(baseline);
+  if (c.loads == 0 || b.loads == 0) return;
+  // mean_count 0 selects the counts method; dispersion 1: loads are independent trials.
+  const CountProfile profile{0.0, 1.0, static_cast<std::size_t>(ctx.options->min_scale_loads)};
+  const double margin = TailMarginLog(ctx);
+  if (paired_mode_) {
+    tail_check_->ObservePaired(c, b, profile, margin, 1e300);
+  } else {
+    tail_check_->ObserveSplit(c, b, ScaleEstimate{}, profile, margin);
   }
 }
 
@@ -208,6 +277,7 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
     checks_[m]->ObserveSplit(canary, baseline, group_scales_[m].scale, group_scales_[m].counts,
                              MarginLog(checks_[m]->key(), metric, ctx));
   }
+  ScoreTail(canary_pending_, baseline_pending_, ctx);
   canary_pending_.clear();
   baseline_pending_.clear();
 }
@@ -245,6 +315,17 @@ void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContex
       static_cast<std::int64_t>(o.silent_gap_multiple * static_cast<double>(baseline_gap)));
   const std::int64_t silent_for = baseline_ts_ms - last_canary_ms_;
   if (silent_for <= time_limit) return;
+  // A canary with a rhythm is overdue once its usual gap has been clearly exceeded.
+  const bool regular =
+      regular_runs_ >= o.silent_regular_runs && baseline_since_canary_ > regular_run_ + 1;
+  if (regular) {
+    rule_failure_ = RuleFailure{
+        "canary_silent", "canary_silent: no canary load for " + FormatDuration(silent_for) +
+                             " while the baseline delivered " +
+                             std::to_string(baseline_since_canary_) + " loads (usually " +
+                             std::to_string(regular_run_) + " between canary loads); rollback"};
+    return;
+  }
   // Canary loads may be a random share of all loads, so a run of baseline-only loads happens by
   // chance; it counts as silence only once its chance is below silent_chance even at a low
   // (Wilson, z = silent_share_z) bound on the canary's share of the loads before the silence.
@@ -280,9 +361,13 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
   }
   if (check.observations() == 0) return Verdict::kNotEvaluated;
   const double log_threshold = LogThreshold(ctx);
-  // Significance alone never rolls back: the recent effect must clear the margin, and over the
-  // whole release the canary must be worse, so the reason's estimates point the same way.
-  const bool practical = check.RecentEffect() >= check.margin_log() && check.TotalEffect() > 0;
+  // Significance alone never rolls back: the effect must clear the margin, over the recent
+  // comparisons (a late regression is not diluted by the healthy part before it) or over the
+  // whole release (a small effect in noisy loads, where 16 comparisons are too few to show it),
+  // and over the whole release the canary must be worse, so the reason's estimates agree.
+  const bool practical =
+      (check.RecentEffect() >= check.margin_log() || check.TotalEffect() >= check.margin_log()) &&
+      check.TotalEffect() > 0;
   if (check.log_e_regression() >= log_threshold && practical) return Verdict::kFail;
   // A difference shown to be smaller than the margin passes even when it is certainly real.
   if (NonInferior(check, ctx)) return Verdict::kPass;
@@ -313,12 +398,20 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
   const ComparisonCheck* worst = nullptr;
   bool all_non_inferior = true;
   int evaluated = 0;
-  for (const auto& check : checks_) {
-    if (!check) continue;
+  for (const ComparisonCheck* check : AllChecks()) {
     const Verdict v = StatisticalVerdict(*check, ctx);
     if (v == Verdict::kFail &&
         (worst == nullptr || check->log_e_regression() > worst->log_e_regression())) {
-      worst = check.get();
+      worst = check;
+    }
+    if (check == tail_check_.get()) {
+      // A rollback guard that need not be proven small, but a tail that looks worse than its
+      // margin, or evidence half-way to rollback, holds promotion back.
+      if (check->observations() > 0 &&
+          (check->TotalEffect() >= check->margin_log() || v == Verdict::kWarn)) {
+        all_non_inferior = false;
+      }
+      continue;
     }
     if (check->observations() == 0) continue;  // never comparable: does not block promotion
     ++evaluated;
@@ -404,6 +497,19 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
       e.canary_rows = canary.rows;
       e.baseline_rows = baseline.rows;
       break;
+    case MetricKind::kFreshnessTail:
+      e.unit = "share";
+      e.canary_estimate = check.canary_rows_total() > 0
+                              ? static_cast<double>(check.canary_count_total()) /
+                                    static_cast<double>(check.canary_rows_total())
+                              : 0.0;
+      e.baseline_estimate = check.baseline_rows_total() > 0
+                                ? static_cast<double>(check.baseline_count_total()) /
+                                      static_cast<double>(check.baseline_rows_total())
+                                : 0.0;
+      e.canary_rows = canary.rows;
+      e.baseline_rows = baseline.rows;
+      break;
     case MetricKind::kFreshness:
       e.unit = "s";
       e.canary_estimate = canary.freshness.empty() ? 0.0 : canary.freshness.Quantile(0.5);
@@ -441,8 +547,7 @@ ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
   view.canary_loads = canary_loads_;
   view.baseline_loads = baseline_loads_;
   view.reason = reason_;
-  for (const auto& check : checks_) {
-    if (!check) continue;
+  for (const ComparisonCheck* check : AllChecks()) {
     Verdict v = StatisticalVerdict(*check, ctx);
     if (decision_ == Decision::kRollback && deciding_check_ == check->key().Name()) {
       v = Verdict::kFail;

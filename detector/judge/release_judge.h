@@ -66,6 +66,11 @@ class ReleaseJudge {
   };
 
   ComparisonCheck& CheckFor(int metric, const DatasetContext& ctx);
+  // Every statistical check, the freshness tail included.
+  std::vector<const ComparisonCheck*> AllChecks() const;
+  void ScoreTail(const std::vector<LoadRecord>& canary, const std::vector<LoadRecord>& baseline,
+                 const DatasetContext& ctx);
+  double TailMarginLog(const DatasetContext& ctx) const;
   void Pair(const LoadRecord& canary, const LoadRecord& baseline, const DatasetContext& ctx);
   void ScoreSplit(const DatasetContext& ctx);
   void SnapshotGroupScales(const DatasetContext& ctx);
@@ -90,10 +95,15 @@ class ReleaseJudge {
   std::uint64_t baseline_loads_ = 0;  // since the release started
   std::int64_t last_canary_ms_ = 0;
   std::uint64_t baseline_since_canary_ = 0;
+  // The canary's rhythm: how many baseline loads arrived between consecutive canary loads, and
+  // for how many gaps that number has stayed the same (-1 once it varied).
+  std::uint64_t regular_run_ = 0;
+  int regular_runs_ = 0;
   std::string last_canary_schema_;
 
   std::vector<std::unique_ptr<ComparisonCheck>> checks_;  // by metric id; null if not reported
   int check_count_ = 0;
+  std::unique_ptr<ComparisonCheck> tail_check_;  // freshness_tail; null until freshness is seen
   std::optional<BernoulliMixtureEProcess> late_share_;  // share of loads missing the SLO
   std::uint64_t freshness_loads_ = 0;
 

@@ -305,7 +305,7 @@ void LoadSimulator::DrawLoad(Rng& rng, const ArmProfile& profile, const std::vec
         all_null[i]
             ? figures->rows
             : rng.Binomial(figures->rows, LatentRate(NullRateFor(profile, scenario_.columns[i]),
-                                                    profile.rate_jitter, u));
+                                                     profile.rate_jitter, u));
   }
   latent->u_dup_jitter = rng.Uniform();
   figures->duplicates = rng.Binomial(
@@ -325,12 +325,12 @@ void LoadSimulator::TransformShadow(const ArmProfile& to, const std::vector<char
       figures->nulls[i] = figures->rows;
       continue;
     }
-    const double p_from = baseline_all_null_[i] ? 1.0
-                                                : LatentRate(NullRateFor(from, scenario_.columns[i]),
-                                                             from.rate_jitter,
-                                                             latent_.u_null_jitter[i]);
-    const double p_to = LatentRate(NullRateFor(to, scenario_.columns[i]), to.rate_jitter,
-                                  latent_.u_null_jitter[i]);
+    const double p_from = baseline_all_null_[i]
+                              ? 1.0
+                              : LatentRate(NullRateFor(from, scenario_.columns[i]),
+                                           from.rate_jitter, latent_.u_null_jitter[i]);
+    const double p_to =
+        LatentRate(NullRateFor(to, scenario_.columns[i]), to.rate_jitter, latent_.u_null_jitter[i]);
     figures->nulls[i] = Recount(canary_rng_, base.nulls[i], base.rows, p_from, figures->rows, p_to);
   }
   figures->duplicates =
@@ -427,7 +427,9 @@ bool LoadSimulator::Next(Sample* out) {
       Emit(Arm::kBaseline, base_figures_, scenario_.baseline, slot_ms, 'p', slot, out);
       return true;
     }
-    const bool canary_slot = assign_rng_.Uniform() < scenario_.canary_share;
+    const bool canary_slot = scenario_.canary_every > 0
+                                 ? slot % scenario_.canary_every == scenario_.canary_every - 1
+                                 : assign_rng_.Uniform() < scenario_.canary_share;
     if (!canary_slot) {
       DrawLoad(baseline_rng_, scenario_.baseline, baseline_all_null_, &base_figures_, &latent_);
       Emit(Arm::kBaseline, base_figures_, scenario_.baseline, slot_ms, 'p', slot, out);

@@ -90,6 +90,9 @@ struct Scenario {
   int loads = 200;                                              // load slots
   // Split mode: each slot is canary with this probability, else baseline. Ignored in shadow mode.
   double canary_share = 0.5;
+  // Split mode, scheduled: when > 0, every canary_every-th slot (slots k-1, 2k-1, ...) is canary
+  // and canary_share is ignored, as when a fixed partition of each run goes to the canary.
+  int canary_every = 0;
   // Shadow mode: every slot runs in BOTH arms with the same load_id and the same input.
   bool shadow = false;
   ArmProfile baseline;

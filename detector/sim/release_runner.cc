@@ -22,6 +22,7 @@ ReleaseOutcome RunRelease(const Scenario& scenario, const EngineOptions& options
       outcome.decision = decided.front().decision;
       outcome.check = decided.front().deciding_check;
       outcome.reason = decided.front().reason;
+      outcome.decided_at_ms = decided.front().decided_at_ms;
       break;
     }
   }

@@ -18,6 +18,7 @@ struct ReleaseOutcome {
   std::uint64_t canary_rows = 0;   // canary rows seen at the decision (or end)
   bool regression_active = false;  // whether the canary had started regressing by then
   std::string reason;
+  std::int64_t decided_at_ms = 0;  // report time of the decision; 0 if none
 };
 
 ReleaseOutcome RunRelease(const Scenario& scenario, const EngineOptions& options);

@@ -54,7 +54,9 @@ RateRatioEProcess::RateRatioEProcess(double null_ratio, bool upward, double shar
     : null_ratio_(null_ratio), mixture_(9, share) {
   multipliers_ = Eigen::ArrayXd(9);
   if (upward) {
-    multipliers_ << 1.0, 1.15, 1.3, 1.5, 1.75, 2.0, 3.0, 5.0, 10.0;
+    // No weight below x1.25: the default rate margin is x1.2, so smaller ratios never roll back
+    // and weight spent on them only delays the ratios that do.
+    multipliers_ << 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0;
   } else {
     multipliers_ << 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.35, 0.2, 0.1;
   }

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <regex>
 #include <set>
 #include <string>
@@ -78,8 +79,9 @@ TEST(EvidenceSentence, NullRateRollbackReadsAsDocumented) {
     EXPECT_LT(baseline_pct, 1.3) << v.reason;
     EXPECT_EQ(std::stoull(m[3].str()), v.canary_loads);
     EXPECT_GE(std::stod(m[4].str()), std::stod(m[5].str())) << v.reason;
-    // Five statistical checks (row_count, freshness, duplicate_rate, two null rates) at 1%.
-    EXPECT_EQ(m[5].str(), "500");
+    // Six statistical checks (row_count, freshness, freshness_tail, duplicate_rate, two null
+    // rates) at 1%.
+    EXPECT_EQ(m[5].str(), "600");
 
     // The deciding check's own evidence says the same thing, with numbers that back it.
     const CheckEvidence* email = nullptr;
@@ -99,6 +101,62 @@ TEST(EvidenceSentence, NullRateRollbackReadsAsDocumented) {
 
 // The decided view is one verdict: its reason and the deciding check's own evidence sentence
 // should quote the same estimates.
+// Every kind of statistical rollback reads the same way: "<check> <canary> vs <baseline> baseline
+// over N canary loads; evidence E >= T needed; rollback", with estimates in the check's own unit
+// that point the bad way and an e-value that really reached the quoted threshold.
+TEST(EvidenceSentence, EveryStatisticalRollbackReadsAsDocumented) {
+  struct Case {
+    const char* check;
+    const char* number;  // the estimates' format
+    std::function<void(sim::Scenario*)> regress;
+    bool canary_higher;  // the bad direction of the estimate
+  };
+  const std::vector<Case> cases = {
+      {"duplicate_rate", R"(\d+\.\d\d%)", [](sim::Scenario* s) { s->canary.duplicate_rate = 0.02; },
+       true},
+      {"row_count", R"(\d+ rows)",
+       [](sim::Scenario* s) { s->canary.rows_median = 0.6 * s->baseline.rows_median; }, false},
+      {"freshness", R"(\d+s)", [](sim::Scenario* s) { s->canary.freshness_median_s *= 3; }, true},
+      {"freshness_tail", R"(\d+\.\d\d%)",
+       [](sim::Scenario* s) {
+         s->canary.late_share = 0.5;
+         s->canary.late_extra_s = 1200;
+       },
+       true},
+  };
+  for (const Case& c : cases) {
+    sim::Scenario s;
+    s.seed = 11;
+    s.release = std::string("r-") + c.check;
+    s.loads = 400;
+    s.baseline.freshness_sigma = 0.3;  // so that a 3x median does not also fatten the tail much
+    s.emit_baseline_before_start = true;
+    s.baseline_history_loads = 20;
+    s.canary = s.baseline;
+    c.regress(&s);
+    EngineOptions options;
+    // A late half also moves the typical load: keep the freshness check out of the tail's way.
+    if (std::string(c.check) == "freshness_tail") options.judge.freshness_margin_relative = 10;
+    const Fed fed = FeedScenario(s, options);
+    ASSERT_EQ(fed.decided.size(), 1u) << c.check;
+    const ReleaseDatasetView& v = fed.decided[0];
+    ASSERT_EQ(v.decision, Decision::kRollback) << c.check;
+    ASSERT_EQ(v.deciding_check, c.check) << v.reason;
+    const std::regex pattern(std::string("^") + c.check + " (" + c.number + ") vs (" + c.number +
+                             R"() baseline over (\d+) canary loads; )"
+                             R"(evidence ([0-9.]+(?:e[+-]\d+)?) >= ([0-9.]+(?:e[+-]\d+)?) )"
+                             R"(needed; rollback$)");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(v.reason, m, pattern)) << v.reason;
+    const double canary = std::stod(m[1].str());
+    const double baseline = std::stod(m[2].str());
+    EXPECT_EQ(c.canary_higher, canary > baseline) << v.reason;
+    EXPECT_EQ(std::stoull(m[3].str()), v.canary_loads) << v.reason;
+    EXPECT_GE(std::stod(m[4].str()), std::stod(m[5].str())) << v.reason;
+    EXPECT_EQ(m[5].str(), "600") << v.reason;  // six statistical checks at alpha = 1%
+  }
+}
+
 TEST(EvidenceSentence, DecidedViewReasonMatchesTheDecidingChecksEvidence) {
   const EngineOptions options;
   for (std::uint64_t seed : {1u, 2u, 3u}) {
@@ -248,7 +306,8 @@ std::vector<double> ThresholdsFor(int columns, double alpha) {
 TEST(EvidenceBonferroni, ThresholdIsLogOfChecksOverAlpha) {
   for (int columns : {1, 2, 6}) {
     const std::vector<double> t = ThresholdsFor(columns, 0.01);
-    const auto k = static_cast<double>(columns + 3);  // + row_count, freshness, duplicate_rate
+    // + row_count, freshness, freshness_tail, duplicate_rate
+    const auto k = static_cast<double>(columns + 4);
     ASSERT_EQ(t.size(), static_cast<std::size_t>(k));
     for (double x : t) EXPECT_NEAR(x, std::log(k / 0.01), 1e-12) << columns << " columns";
   }
@@ -258,7 +317,7 @@ TEST(EvidenceBonferroni, ThresholdGrowsWithChecksAndShrinksWithAlpha) {
   EXPECT_LT(ThresholdsFor(1, 0.01).at(0), ThresholdsFor(2, 0.01).at(0));
   EXPECT_LT(ThresholdsFor(2, 0.01).at(0), ThresholdsFor(6, 0.01).at(0));
   EXPECT_GT(ThresholdsFor(2, 0.01).at(0), ThresholdsFor(2, 0.05).at(0));
-  EXPECT_NEAR(ThresholdsFor(2, 0.05).at(0), std::log(5 / 0.05), 1e-12);
+  EXPECT_NEAR(ThresholdsFor(2, 0.05).at(0), std::log(6 / 0.05), 1e-12);
 }
 
 }  // namespace

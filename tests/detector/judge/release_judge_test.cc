@@ -560,7 +560,8 @@ TEST(JudgeMissingArms, BaselineNeverReportsGivesNoDecisionAndInconclusiveChecks)
     EXPECT_EQ(c.verdict, Verdict::kInconclusive) << c.check;
     EXPECT_NE(c.sentence.find("no baseline"), std::string::npos) << c.sentence;
   }
-  EXPECT_EQ(statistical, 4);  // row_count, freshness, duplicate_rate, null_rate(email)
+  // row_count, freshness, freshness_tail, duplicate_rate, null_rate(email)
+  EXPECT_EQ(statistical, 5);
 }
 
 TEST(JudgeMissingArms, BaselineOnlyBeforeTheReleaseIsStillInconclusive) {
@@ -646,7 +647,7 @@ TEST(JudgeWarmUp, TooFewLoadsLeaveChecksNotEvaluated) {
     EXPECT_EQ(c.verdict, Verdict::kNotEvaluated) << c.check;
     EXPECT_NE(c.sentence.find("warming up"), std::string::npos) << c.sentence;
   }
-  EXPECT_EQ(statistical, 4);
+  EXPECT_EQ(statistical, 5);
 
   // Past the warm-up the same regression is decided quickly.
   for (int i = 2; i < 12 && h.decided().empty(); ++i, t += kMinute) {
