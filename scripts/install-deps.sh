@@ -13,6 +13,7 @@ PACKAGES=(
   clang clang-format libclang-rt-14-dev  # libFuzzer and clang's sanitizer runtimes
   # libraries (see ../shared/packages.md for the CMake names)
   librdkafka-dev
+  libssl-dev
   # Boost 1.74: all headers (lockfree, outcome, math, asio, beast) + the program_options library
   libboost-dev libboost-program-options-dev
   libeigen3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libsimdjson-dev libyaml-cpp-dev

@@ -108,6 +108,7 @@ build() { bash scripts/build.sh "$@" >/dev/null; }
 stage "install dependencies" bash scripts/install-deps.sh
 stage "build release" build release build
 stage --tests "ctest release: unit, statistical, integration" ctest_run release build
+stage "deploy: promtool check/test rules, amtool check-config" bash scripts/check-deploy.sh
 
 if [[ $quick -eq 0 ]]; then
   stage "build asan (ASan+UBSan) unit tests" \

@@ -12,6 +12,7 @@
 
 #include "detector/app/commands.h"
 #include "detector/app/logging.h"
+#include "detector/http/gate_command.h"
 #include "detector/replay/replay.h"
 
 namespace po = boost::program_options;
@@ -27,6 +28,7 @@ commands:
   demo              see it work: embedded Kafka, a healthy and a bad release, the decisions
   run               the daemon: consume reports from Kafka, publish decisions (--config FILE)
   replay FILE|-     judge a JSON Lines file of load reports offline (deterministic)
+  gate --release R  wait for a running daemon's decision: exit 0 promote, 3 rollback, 4 timeout
   broker            run only the embedded Kafka broker (for trying and testing)
   version           print the version
 
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     if (command == "run") return app::RunCommand(args);
     if (command == "demo") return app::DemoCommand(args);
     if (command == "broker") return app::BrokerCommand(args);
+    if (command == "gate") return RunGate(args, std::cout, std::cerr);
     if (command == "version" || command == "--version") {
       std::printf("canaryd %s\n", CANARYD_VERSION);
       return kExitOk;

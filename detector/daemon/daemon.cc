@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <ostream>
 
 #include <spdlog/spdlog.h>
 
 #include "detector/signal/decision_message.h"
+#include "metrics/duration_histogram.h"
 
 namespace canaryd {
 
@@ -19,9 +21,11 @@ Daemon::Daemon(DaemonConfig config, std::ostream* out) : config_(std::move(confi
 }
 
 Daemon::~Daemon() {
+  if (http_) http_->Stop();
   consumer_.reset();
   if (engine_) engine_->Stop();
   if (publisher_) publisher_->Stop();
+  if (actions_) actions_->Stop();
 }
 
 bool Daemon::Start(std::string* error) {
@@ -59,11 +63,27 @@ bool Daemon::Start(std::string* error) {
   publisher_ = std::make_unique<kafka::SignalPublisher>(std::move(publisher_options));
   if (!publisher_->Start(error)) return false;
 
+  if (!config_.actions.empty()) {
+    if (!config_.audit_log.empty()) {
+      audit_ = std::make_unique<AuditLog>(config_.audit_log);
+      if (!audit_->ok()) {
+        *error = "audit_log: " + audit_->error();
+        return false;
+      }
+    }
+    actions_ = std::make_unique<ActionDispatcher>(config_.actions, audit_.get());
+  }
+
   EngineOptions engine_options;
   engine_options.shards = config_.shards;
   engine_options.retire_after_ms = config_.retire_after_ms;
+  apply_time_ = std::make_unique<DurationHistogram>();
+  start_time_s_ = std::chrono::duration<double>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
   DecisionSink* sink = this;
-  engine_ = std::make_unique<Engine>(engine_options, sink);
+  ApplyObserver* observer = this;
+  engine_ = std::make_unique<Engine>(engine_options, sink, observer);
 
   kafka::ReportConsumerOptions consumer_options;
   consumer_options.properties = props;
@@ -73,6 +93,23 @@ bool Daemon::Start(std::string* error) {
   consumer_ = std::make_unique<kafka::ReportConsumer>(std::move(consumer_options), engine_.get(),
                                                       publisher_.get());
   if (!consumer_->Start(error)) return false;
+
+  if (!config_.http_listen.empty()) {
+    HttpServerOptions http_options;
+    if (!ParseListenAddress(config_.http_listen, &http_options, error)) {
+      *error = "http.listen: " + *error;
+      return false;
+    }
+    http_options.bearer_token = config_.http_token;
+    http_ = std::make_unique<HttpServer>(http_options, *this);
+    if (!http_->Start(error)) {
+      *error = "http.listen: " + *error;
+      return false;
+    }
+    spdlog::warn("event=http_listening address={}:{} routes=\"/metrics /healthz /readyz "
+                 "/v1/releases\"",
+                 http_options.bind_address, http_->port());
+  }
   spdlog::info("event=started instance={} bootstrap={} group={} topics={} signal_topic={}",
                config_.instance_id, bootstrap_, config_.group, config_.topics.front(),
                config_.signal_topic);
@@ -83,6 +120,11 @@ void Daemon::Run(const std::atomic<bool>* stop) {
   consumer_->Run(stop);
   engine_->Stop();
   publisher_->Stop();
+  if (actions_) {
+    actions_->Drain();
+    actions_->Stop();
+  }
+  if (http_) http_->Stop();
   spdlog::info("event=stopped instance={}", config_.instance_id);
 }
 
@@ -91,16 +133,72 @@ void Daemon::OnDecision(DecisionEvent event) {
   d.signal = !publisher_->has_signal_topic()   ? "off"
              : publisher_->Publish(event.view) ? "sent"
                                                : "already_sent";
-  nlohmann::ordered_json line = DecisionJson(event.view, event.view.decision);
-  line.erase("release_decision");
+  std::lock_guard<std::mutex> lock(decisions_mu_);
+  auto& per_dataset = release_state_[event.view.release];
+  per_dataset[event.view.dataset] = event.view.decision;
+  const Decision release_decision = ReleaseDecision(per_dataset);
+  // Actions fire once across restarts too: a decision the signal topic already holds was acted
+  // on by whoever published it.
+  if (actions_ && d.signal != "already_sent") actions_->Submit({event.view, release_decision});
+  nlohmann::ordered_json line = DecisionJson(event.view, release_decision);
   line["signal"] = d.signal;
   d.view = std::move(event.view);
-  std::lock_guard<std::mutex> lock(decisions_mu_);
   if (out_ != nullptr) {
     *out_ << line.dump() << '\n';
     out_->flush();
   }
   decisions_.push_back(std::move(d));
+}
+
+void Daemon::OnBatchApplied(int, std::size_t, std::int64_t nanoseconds) {
+  apply_time_->Observe(static_cast<double>(nanoseconds) * 1e-9);
+}
+
+HealthStats Daemon::Health() const {
+  HealthStats h;
+  h.engine = engine_->Stats();
+  const kafka::ConsumerStats c = consumer_->Stats();
+  h.reports_consumed = c.messages;
+  h.rejected_by_reason = c.rejected_by_reason;
+  h.consumer_rebalances = c.rebalances;
+  for (const auto& [key, p] : c.partitions) {
+    if (p.high_watermark < 0) continue;
+    const std::size_t bracket = key.rfind('[');
+    PartitionLag lag;
+    lag.topic = key.substr(0, bracket);
+    lag.partition = static_cast<std::int32_t>(std::stol(key.substr(bracket + 1)));
+    lag.lag_messages = std::max<std::int64_t>(0, p.high_watermark - std::max(p.next_offset, p.committed));
+    h.consumer_lag.push_back(std::move(lag));
+  }
+  for (const auto& [name, d] : c.datasets) {
+    DatasetHealth& out = h.datasets[name];
+    out.last_report_ms = d.last_report_ms;
+    for (const Arm arm : {Arm::kBaseline, Arm::kCanary}) {
+      const auto i = static_cast<std::size_t>(arm);
+      out.loads_with_freshness[std::string(ArmName(arm))] = d.loads_with_freshness[i];
+      out.loads_within_freshness_slo[std::string(ArmName(arm))] = d.loads_within_slo[i];
+    }
+  }
+  for (std::size_t depth : engine_->QueueDepths()) h.shard_queue_depth.push_back(depth);
+  h.evaluation_seconds = apply_time_->Snapshot();
+  const kafka::PublisherStats p = publisher_->Stats();
+  h.signals_published = p.published;
+  h.signal_delivery_failures = p.delivery_failures;
+  h.signals_pending = p.pending;
+  h.dead_lettered = p.dead_lettered;
+  if (actions_) {
+    h.actions_delivered = actions_->delivered();
+    h.actions_failed = actions_->failed();
+  }
+  h.start_time_s = start_time_s_;
+  return h;
+}
+
+std::string Daemon::NotReadyReason() const {
+  if (!consumer_) return "starting";
+  const kafka::ConsumerStats c = consumer_->Stats();
+  if (c.rebalances == 0) return "joining consumer group " + config_.group;
+  return "rebuilding the open releases of the assigned partitions";
 }
 
 std::vector<PublishedDecision> Daemon::Decisions() const {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +16,10 @@
 
 #include "detector/daemon/daemon_config.h"
 #include "detector/engine/engine.h"
+#include "detector/http/actions/actions.h"
+#include "detector/http/actions/audit_log.h"
+#include "detector/http/http_server.h"
+#include "detector/http/verdict_source.h"
 #include "detector/ingest/embedded_broker.h"
 #include "detector/ingest/report_consumer.h"
 #include "detector/ingest/signal_publisher.h"
@@ -26,7 +31,7 @@ struct PublishedDecision {
   std::string signal;  // "sent" (queued for the signal topic), "already_sent", "off"
 };
 
-class Daemon : private DecisionSink {
+class Daemon : public VerdictSource, private DecisionSink, private ApplyObserver {
  public:
   // Decisions are written to `out` as JSON lines (may be null).
   Daemon(DaemonConfig config, std::ostream* out);
@@ -43,18 +48,26 @@ class Daemon : private DecisionSink {
   bool embedded() const { return broker_ != nullptr; }
   kafka::EmbeddedBroker* broker() { return broker_.get(); }
 
+  // The HTTP listener's port (the real one when http.listen asked for port 0); 0 when off.
+  std::uint16_t http_port() const { return http_ ? http_->port() : 0; }
+
+  // VerdictSource (the HTTP API and /metrics; any thread).
+  std::vector<ReleaseDatasetView> Releases() const override { return engine_->Releases(); }
+  HealthStats Health() const override;
+  bool Ready() const override { return consumer_ && consumer_->Ready(); }
+  std::string NotReadyReason() const override;
+
   // Readers (any thread).
-  std::vector<ReleaseDatasetView> Releases() const { return engine_->Releases(); }
   EngineStats EngineCounters() const { return engine_->Stats(); }
   kafka::ConsumerStats ConsumerCounters() const { return consumer_->Stats(); }
   kafka::PublisherStats PublisherCounters() const { return publisher_->Stats(); }
-  bool Ready() const { return consumer_ && consumer_->Ready(); }
   std::vector<PublishedDecision> Decisions() const;
   // The summary line printed when the daemon stops.
   nlohmann::ordered_json Summary() const;
 
  private:
   void OnDecision(DecisionEvent event) override;
+  void OnBatchApplied(int shard, std::size_t reports, std::int64_t nanoseconds) override;
 
   DaemonConfig config_;
   std::ostream* out_;
@@ -63,9 +76,15 @@ class Daemon : private DecisionSink {
   std::unique_ptr<kafka::SignalPublisher> publisher_;
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<kafka::ReportConsumer> consumer_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<ActionDispatcher> actions_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<class DurationHistogram> apply_time_;
+  double start_time_s_ = 0;
 
   mutable std::mutex decisions_mu_;
   std::vector<PublishedDecision> decisions_;
+  std::map<std::string, std::map<std::string, Decision>> release_state_;  // release -> dataset
 };
 
 }  // namespace canaryd

@@ -83,6 +83,86 @@ class Validator {
   std::vector<ConfigError>* errors_;
 };
 
+// One entry of `actions:`.
+void ParseAction(Validator& v, const YAML::Node& node, std::vector<ActionConfig>* out) {
+  ActionConfig a;
+  bool has_webhook = false;
+  bool has_command = false;
+  std::int64_t timeout_ms = -1;
+  v.Map(node, "an action",
+        {
+            {"name", [&](const YAML::Node& x) { v.String(x, "actions[].name", &a.name); }},
+            {"on",
+             [&](const YAML::Node& x) {
+               a.on.clear();
+               const auto add = [&](const YAML::Node& d) {
+                 const std::string s = d.IsScalar() ? d.Scalar() : "";
+                 if (s == "rollback") a.on.insert(Decision::kRollback);
+                 else if (s == "promote") a.on.insert(Decision::kPromote);
+                 else v.Error(d, "actions[].on takes rollback and/or promote");
+               };
+               if (x.IsSequence()) {
+                 for (const auto& d : x) add(d);
+               } else {
+                 add(x);
+               }
+             }},
+            {"webhook",
+             [&](const YAML::Node& x) {
+               if (v.String(x, "actions[].webhook", &a.webhook.url)) {
+                 has_webhook = true;
+                 if (a.webhook.url.rfind("http://", 0) != 0) {
+                   v.Error(x, "actions[].webhook must be an http:// URL (put TLS in a local proxy)");
+                 }
+               }
+             }},
+            {"secret_file",
+             [&](const YAML::Node& x) {
+               std::string path;
+               if (!v.String(x, "actions[].secret_file", &path)) return;
+               std::ifstream in(path);
+               if (!in) {
+                 v.Error(x, "cannot read the webhook secret file '" + path + "'");
+                 return;
+               }
+               std::getline(in, a.webhook.secret);
+               if (a.webhook.secret.empty()) v.Error(x, "the webhook secret file '" + path + "' is empty");
+             }},
+            {"command",
+             [&](const YAML::Node& x) {
+               has_command = true;
+               if (x.IsScalar()) {
+                 a.command.argv = {x.Scalar()};
+               } else if (x.IsSequence() && x.size() > 0) {
+                 for (const auto& arg : x) {
+                   std::string s;
+                   if (v.String(arg, "actions[].command[]", &s)) a.command.argv.push_back(s);
+                 }
+               } else {
+                 v.Error(x, "actions[].command must be a program or a list [program, args...]");
+               }
+             }},
+            {"timeout", [&](const YAML::Node& x) { v.Duration(x, "actions[].timeout", 1, &timeout_ms); }},
+            {"retries",
+             [&](const YAML::Node& x) {
+               int retries = 0;
+               v.Int(x, "actions[].retries", 0, 100, &retries);
+               a.retry.max_attempts = retries + 1;
+             }},
+        });
+  if (has_webhook == has_command) {
+    v.Error(node, "an action needs exactly one of webhook: or command:");
+    return;
+  }
+  if (a.on.empty()) v.Error(node, "actions[].on must name at least one decision");
+  if (timeout_ms > 0) {
+    a.webhook.timeout = std::chrono::milliseconds(timeout_ms);
+    a.command.timeout = std::chrono::milliseconds(timeout_ms);
+  }
+  if (a.name.empty()) a.name = has_webhook ? a.webhook.url : a.command.argv.front();
+  out->push_back(std::move(a));
+}
+
 bool ValidTopic(const std::string& t) {
   if (t.empty() || t.size() > 249 || t == "." || t == "..") return false;
   for (char c : t) {
@@ -246,6 +326,15 @@ bool ParseDaemonConfig(const std::string& text, const std::string& name, DaemonC
                    });
            }},
           {"rules", [&](const YAML::Node& n) { v.String(n, "rules", &c.rules_file); }},
+          {"actions",
+           [&](const YAML::Node& n) {
+             if (!n.IsSequence()) {
+               v.Error(n, "actions must be a list");
+               return;
+             }
+             for (const auto& a : n) ParseAction(v, a, &c.actions);
+           }},
+          {"audit_log", [&](const YAML::Node& n) { v.String(n, "audit_log", &c.audit_log); }},
           {"engine",
            [&](const YAML::Node& n) {
              v.Map(n, "engine",

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "detector/http/actions/actions.h"
+
 namespace canaryd {
 
 struct DaemonConfig {
@@ -23,6 +25,9 @@ struct DaemonConfig {
   // http:
   std::string http_listen = "127.0.0.1:8787";  // empty disables the listener
   std::string http_token;                      // optional bearer token
+  // actions: what to call on a decision besides the signal topic (webhooks, commands).
+  std::vector<ActionConfig> actions;
+  std::string audit_log;  // JSON lines of every action attempt; "-" = stderr; empty = none
   // rules:
   std::string rules_file;  // empty: the built-in default rules
   // engine:

@@ -154,6 +154,7 @@ int RunDemo(const DemoOptions& options, std::ostream& out) {
   config.instance_id = "demo";
   config.embedded_partitions = 2;
   config.checkpoint_interval_ms = 500;
+  config.http_listen = "127.0.0.1:0";  // never collides with a daemon already on 8787
   Daemon daemon(config, nullptr);
   std::string error;
   if (!daemon.Start(&error)) {
@@ -162,6 +163,7 @@ int RunDemo(const DemoOptions& options, std::ostream& out) {
   }
   out << "canaryd demo: embedded Kafka broker on " << daemon.bootstrap_servers()
       << " (any Kafka client can produce to topic " << config.topics.front() << ")\n"
+      << "  HTTP API on http://127.0.0.1:" << daemon.http_port() << "/v1/releases\n"
       << "  baseline and canary loads of analytics.orders (release " << kGoodRelease
       << ", healthy)\n  and analytics.customers (release " << kBadRelease
       << ", email null rate 1% -> 3% after its 5th canary load),\n"

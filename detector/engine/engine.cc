@@ -4,12 +4,12 @@
 
 namespace canaryd {
 
-Engine::Engine(EngineOptions options, DecisionSink* sink)
+Engine::Engine(EngineOptions options, DecisionSink* sink, ApplyObserver* observer)
     : options_(std::move(options)), router_(options_.shards) {
   if (options_.batch_size == 0) options_.batch_size = 1;
   if (options_.queue_batches < 2) options_.queue_batches = 2;
   for (int i = 0; i < router_.shards(); ++i) {
-    shards_.push_back(std::make_unique<Shard>(i, &options_, sink));
+    shards_.push_back(std::make_unique<Shard>(i, &options_, sink, observer));
     pending_.push_back(std::make_unique<SampleBatch>());
     pending_.back()->reserve(options_.batch_size);
   }
@@ -71,6 +71,12 @@ EngineStats Engine::Stats() const {
     stats.future_ts += c.future_ts.load();
   }
   return stats;
+}
+
+std::vector<std::size_t> Engine::QueueDepths() const {
+  std::vector<std::size_t> depths;
+  for (const auto& shard : shards_) depths.push_back(shard->queue_depth());
+  return depths;
 }
 
 std::vector<ReleaseDatasetView> Engine::Releases() const {

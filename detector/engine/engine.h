@@ -26,7 +26,7 @@ struct EngineStats {
 class Engine {
  public:
   // sink receives decisions from the shard threads; it must outlive the engine.
-  Engine(EngineOptions options, DecisionSink* sink);
+  Engine(EngineOptions options, DecisionSink* sink, ApplyObserver* observer = nullptr);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -42,6 +42,8 @@ class Engine {
   void Stop();
 
   EngineStats Stats() const;
+  // Batches waiting in each shard's queue (index = shard).
+  std::vector<std::size_t> QueueDepths() const;
   // Every known (release, dataset), from the shards' latest snapshots.
   std::vector<ReleaseDatasetView> Releases() const;
   const EngineOptions& options() const { return options_; }

@@ -13,8 +13,8 @@ std::int64_t MonotonicNs() {
 }
 }  // namespace
 
-Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink)
-    : id_(id), options_(options), sink_(sink), queue_(options->queue_batches) {
+Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink, ApplyObserver* observer)
+    : id_(id), options_(options), sink_(sink), observer_(observer), queue_(options->queue_batches) {
   snapshot_ = std::make_shared<const ShardSnapshot>();
 }
 
@@ -59,7 +59,11 @@ void Shard::Run() {
     const std::uint64_t seen = pushed_.load();
     SampleBatch* batch = nullptr;
     if (queue_.pop(batch)) {
+      const std::int64_t start = observer_ != nullptr ? MonotonicNs() : 0;
       Apply(*batch);
+      if (observer_ != nullptr && !batch->empty()) {
+        observer_->OnBatchApplied(id_, batch->size(), MonotonicNs() - start);
+      }
       delete batch;
       applied_.fetch_add(1);
       applied_.notify_all();

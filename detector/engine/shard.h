@@ -43,6 +43,14 @@ class DecisionSink {
   virtual void OnDecision(DecisionEvent event) = 0;
 };
 
+// Told how long each batch took to apply (the evaluation-time histogram of /metrics). Called on
+// the shard threads; must be cheap and thread-safe.
+class ApplyObserver {
+ public:
+  virtual ~ApplyObserver() = default;
+  virtual void OnBatchApplied(int shard, std::size_t reports, std::int64_t nanoseconds) = 0;
+};
+
 struct ShardCounters {
   std::atomic<std::uint64_t> applied{0};
   std::atomic<std::uint64_t> duplicates{0};
@@ -58,7 +66,8 @@ struct ShardSnapshot {
 
 class Shard {
  public:
-  Shard(int id, const EngineOptions* options, DecisionSink* sink);
+  Shard(int id, const EngineOptions* options, DecisionSink* sink,
+        ApplyObserver* observer = nullptr);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -86,6 +95,7 @@ class Shard {
   int id_;
   const EngineOptions* options_;
   DecisionSink* sink_;
+  ApplyObserver* observer_;
   boost::lockfree::spsc_queue<SampleBatch*> queue_;
   std::uint64_t submitted_ = 0;           // producer thread only
   std::atomic<std::uint64_t> pushed_{0};  // wakes the writer

@@ -170,6 +170,10 @@ void ReportConsumer::ForgetRevoked() {
   revoked_.clear();
   if (forget.empty()) return;
   for (const std::string& dataset : forget) history_.erase(dataset);
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    for (const std::string& dataset : forget) stats_.datasets.erase(dataset);
+  }
   engine_->Forget(forget);
   engine_->Flush();
 }
@@ -208,8 +212,15 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     return;
   }
   ++stats_.accepted;
-  lock.unlock();  // Submit may wait on a full shard queue
   Sample sample = std::move(decoded).value();
+  DatasetCounters& counters = stats_.datasets[sample.dataset];
+  counters.last_report_ms = std::max(counters.last_report_ms, sample.ts_ms);
+  if (sample.freshness_s.has_value()) {
+    const auto arm = static_cast<std::size_t>(sample.arm);
+    ++counters.loads_with_freshness[arm];
+    if (*sample.freshness_s <= options_.freshness_slo_s) ++counters.loads_within_slo[arm];
+  }
+  lock.unlock();  // Submit may wait on a full shard queue
   state.datasets.emplace(sample.dataset, true);
   newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
   std::deque<HistoryMark>& marks = history_[sample.dataset];

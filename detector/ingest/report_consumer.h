@@ -34,6 +34,7 @@ struct ReportConsumerOptions {
   std::vector<std::string> topics;
   int checkpoint_interval_ms = 1000;  // how often applied offsets are committed
   int max_logged_rejects = 100;
+  double freshness_slo_s = 900.0;  // a load "lands on time" within this (the 15-minute promise)
   // Open releases older than this (report time) stop holding back rebuild_from: a release that
   // never decides must not make every rebuild re-read the topic from its beginning.
   std::int64_t max_rebuild_span_ms = 24LL * 3600 * 1000;
@@ -52,6 +53,14 @@ struct PartitionProgress {
   std::uint64_t rejected = 0;
 };
 
+// Per dataset, whether or not a release runs on it: the newest report and the freshness SLO
+// counters (loads that reported freshness_s, and those within freshness_slo_s), per arm.
+struct DatasetCounters {
+  std::int64_t last_report_ms = 0;
+  std::uint64_t loads_with_freshness[2] = {0, 0};  // index = Arm
+  std::uint64_t loads_within_slo[2] = {0, 0};
+};
+
 struct ConsumerStats {
   std::uint64_t messages = 0;
   std::uint64_t accepted = 0;
@@ -60,6 +69,7 @@ struct ConsumerStats {
   std::uint64_t checkpoints = 0;
   std::uint64_t rebalances = 0;
   std::map<std::string, PartitionProgress> partitions;  // "topic[p]"
+  std::map<std::string, DatasetCounters> datasets;
 };
 
 class ReportConsumer {

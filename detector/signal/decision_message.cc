@@ -45,7 +45,9 @@ nlohmann::ordered_json DecisionJson(const ReleaseDatasetView& v, Decision releas
 }
 
 std::string DecisionIdempotencyKey(const ReleaseDatasetView& v) {
-  return v.release + "/" + v.dataset + "/" + std::string(DecisionName(v.decision));
+  // A dataset name and a decision never contain '|', so the key splits unambiguously from the
+  // right whatever the release name holds.
+  return v.release + "|" + v.dataset + "|" + std::string(DecisionName(v.decision));
 }
 
 nlohmann::ordered_json SignalMessage(const ReleaseDatasetView& v, std::int64_t emitted_at_ms) {

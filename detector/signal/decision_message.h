@@ -21,7 +21,8 @@ Decision ReleaseDecision(const std::map<std::string, Decision>& per_dataset);
 // check's evidence, and every check's verdict and sentence.
 nlohmann::ordered_json DecisionJson(const ReleaseDatasetView& view, Decision release_decision);
 
-// What makes a published decision unique across instances and restarts.
+// What makes a published decision unique across instances and restarts, shared by the signal
+// topic and the webhook/command actions: "release|dataset|decision".
 std::string DecisionIdempotencyKey(const ReleaseDatasetView& view);
 
 // The signal-topic message: {"v":1, "idempotency_key", ...DecisionJson..., "decided_at",

@@ -187,7 +187,7 @@ TEST_F(KafkaDaemonTest, IndependentClientProducesAndReadsTheRollbackSignal) {
   ASSERT_EQ(signals.size(), 1u) << canaryd.err();
   EXPECT_EQ(signals[0]["key"], bad.release);
   EXPECT_EQ(signals[0]["headers"]["canaryd-idempotency-key"],
-            bad.release + "/analytics.customers/rollback");
+            bad.release + "|analytics.customers|rollback");
   const json body = json::parse(signals[0]["value"].get<std::string>());
   EXPECT_EQ(body["v"], 1);
   EXPECT_EQ(body["release"], bad.release);
@@ -321,8 +321,9 @@ TEST_F(KafkaDaemonTest, TwoInstancesShareTheTopicAndTheSurvivorFinishesAfterAKil
   ASSERT_TRUE(b.Start({Bin(), "run", "--config", Config(dir), "--brokers", bootstrap, "--group",
                        "pair", "--instance-id", "b"},
                       dir + "/b.out", dir + "/b.err"));
+  // Generous: a rebalance waits on heartbeats, slow on a loaded 2-core machine.
   ASSERT_TRUE(WaitFor([&] { return b.err().find("event=partition_assigned") != std::string::npos; },
-                      20'000))
+                      40'000))
       << b.err();
   // After the rebalance both own two partitions.
   auto count = [](const std::string& text, const std::string& what) {
@@ -331,7 +332,7 @@ TEST_F(KafkaDaemonTest, TwoInstancesShareTheTopicAndTheSurvivorFinishesAfterAKil
       ++n;
     return n;
   };
-  ASSERT_TRUE(WaitFor([&] { return count(a.err(), "event=partition_assigned") == 6; }, 20'000))
+  ASSERT_TRUE(WaitFor([&] { return count(a.err(), "event=partition_assigned") >= 6; }, 40'000))
       << a.err();
 
   const std::size_t split = lines.size() / 4;

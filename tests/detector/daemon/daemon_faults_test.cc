@@ -70,6 +70,7 @@ TEST(DaemonFaultsTest, BrokerDownAndRequestErrorsLoseNothingAndStillDecideOnce) 
   config.brokers = broker.bootstrap_servers();
   config.checkpoint_interval_ms = 100;
   config.instance_id = "faults";
+  config.http_listen = "127.0.0.1:0";
   config.kafka_properties["reconnect.backoff.max.ms"] = "200";
   std::ostringstream out;
   Daemon daemon(config, &out);
