@@ -1,0 +1,22 @@
+#include "rules/rules_judge_source.h"
+
+#include "rules/judge_mapping.h"
+#include "rules/rules_parser.h"
+
+namespace canaryd {
+
+JudgeOptions RulesJudgeSource::For(const std::string& dataset) const {
+  return ToJudgeOptions(rules_.Resolve(dataset), rules_.fleet_freshness(), base_);
+}
+
+std::shared_ptr<const RulesJudgeSource> LoadRulesSource(const std::string& path,
+                                                        std::vector<std::string>* errors) {
+  RulesResult result = LoadRulesFile(path);
+  if (result.has_error()) {
+    for (const RuleError& e : result.error()) errors->push_back(FormatRuleError(e));
+    return nullptr;
+  }
+  return std::make_shared<const RulesJudgeSource>(std::move(result).value());
+}
+
+}  // namespace canaryd

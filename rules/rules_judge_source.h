@@ -1,0 +1,31 @@
+// The rules file as the engine's source of per-dataset judging options (replay --rules, the
+// daemon's `rules:` and its SIGHUP reload).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "detector/engine/judge_options_source.h"
+#include "rules/rule_set.h"
+
+namespace canaryd {
+
+class RulesJudgeSource : public JudgeOptionsSource {
+ public:
+  explicit RulesJudgeSource(RuleSet rules, JudgeOptions base = {})
+      : rules_(std::move(rules)), base_(std::move(base)) {}
+  JudgeOptions For(const std::string& dataset) const override;
+  const RuleSet& rules() const { return rules_; }
+
+ private:
+  RuleSet rules_;
+  JudgeOptions base_;
+};
+
+// Loads and validates a rules file. On errors returns null and fills *errors with
+// "file:line:column: message (hint)" lines; nothing else changes (safe for a reload).
+std::shared_ptr<const RulesJudgeSource> LoadRulesSource(const std::string& path,
+                                                        std::vector<std::string>* errors);
+
+}  // namespace canaryd

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Fuzzes the rules parser (tests/fuzz/rules_parser_fuzz.cc) with libFuzzer under ASan + UBSan.
+#
+#   scripts/fuzz-rules.sh [SECONDS]     (default 30)
+#
+# Builds with clang (not the main GCC build; no CMake needed) into build/fuzz-rules/, starts from
+# the seed corpus in tests/fuzz/rules_corpus/ (read-only: new inputs go to build/fuzz-rules/corpus),
+# and exits non-zero when the fuzzer finds a crash, a leak, undefined behaviour or a hang; the
+# input that did it is saved in build/fuzz-rules/ (crash-*, leak-*, timeout-*) and named on stderr.
+# Reproduce one with: build/fuzz-rules/rules_parser_fuzz build/fuzz-rules/crash-...
+# Environment: CXX (default clang++-14, else clang++), FUZZ_BUILD_DIR, FUZZ_JOBS (parallel compiles).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+seconds=${1:-30}
+if [[ $seconds == -h || $seconds == --help ]]; then
+  sed -n '2,13s/^# \{0,1\}//p' "$0"
+  exit 0
+fi
+if ! [[ $seconds =~ ^[0-9]+$ ]] || (( seconds < 1 )); then
+  echo "fuzz-rules.sh: SECONDS must be a positive whole number, not '$seconds'" >&2
+  exit 2
+fi
+
+cxx=${CXX:-}
+if [[ -z $cxx ]]; then
+  if command -v clang++-14 >/dev/null; then cxx=clang++-14; else cxx=clang++; fi
+fi
+if ! command -v "$cxx" >/dev/null; then
+  echo "fuzz-rules.sh: $cxx not found (apt-get install clang-14 libclang-rt-14-dev)" >&2
+  exit 2
+fi
+
+out=${FUZZ_BUILD_DIR:-$repo/build/fuzz-rules}
+mkdir -p "$out/obj" "$out/corpus"
+
+flags=(-std=c++20 -g -O1 -fno-omit-frame-pointer
+       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+       -I"$repo" -isystem /usr/include/eigen3)
+sources=("$repo"/rules/*.cc "$repo/tests/fuzz/rules_parser_fuzz.cc")
+
+# Recompile a source only when it (or any rules header) is newer than its object.
+newest_header=$(ls -t "$repo"/rules/*.h | head -1)
+objects=()
+pids=()
+jobs=${FUZZ_JOBS:-2}
+for src in "${sources[@]}"; do
+  obj="$out/obj/$(basename "${src%.cc}").o"
+  objects+=("$obj")
+  if [[ ! -f $obj || $src -nt $obj || $newest_header -nt $obj ]]; then
+    echo "fuzz-rules.sh: compiling $(basename "$src")" >&2
+    nice -n 10 "$cxx" "${flags[@]}" -c "$src" -o "$obj" &
+    pids+=($!)
+    if (( ${#pids[@]} >= jobs )); then
+      wait "${pids[0]}"
+      pids=("${pids[@]:1}")
+    fi
+  fi
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+"$cxx" "${flags[@]}" "${objects[@]}" -lyaml-cpp -o "$out/rules_parser_fuzz"
+
+echo "fuzz-rules.sh: fuzzing the rules parser for ${seconds}s" >&2
+status=0
+# -timeout: one input taking over 10 s is a hang. -rss_limit_mb: a leak or blow-up is a failure.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+  "$out/rules_parser_fuzz" \
+  -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+  -dict="$repo/tests/fuzz/rules.dict" -artifact_prefix="$out/" -print_final_stats=1 \
+  "$out/corpus" "$repo/tests/fuzz/rules_corpus" 2> "$out/fuzz.log" || status=$?
+tail -n 25 "$out/fuzz.log" >&2
+if (( status != 0 )); then
+  echo "fuzz-rules.sh: FAILED (exit $status); full log: $out/fuzz.log" >&2
+  exit 1
+fi
+echo "fuzz-rules.sh: no crash in ${seconds}s (log: $out/fuzz.log)" >&2
