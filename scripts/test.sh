@@ -5,10 +5,11 @@
 #
 # Stages, each timed; the first failure stops the run with a non-zero exit:
 #   1. scripts/install-deps.sh
-#   2. Release build (build/), then ctest: unit, statistical and integration tests
-#   3. ASan+UBSan build (build-asan/) of the unit tests, then ctest -L unit
+#   2. Release build (build/), then ctest: unit, statistical, integration and e2e tests, then
+#      scripts/check-deploy.sh (promtool / amtool on deploy/), scripts/fuzz-rules.sh 30
+#   3. ASan+UBSan build (build-asan/) of the unit tests (core, HTTP, Kafka daemon), ctest -L unit
 #   4. TSan build (build-tsan/) of the unit tests, then the concurrency tests:
-#      ctest -L unit -R 'Engine|Shard|Replay'
+#      engine, shards, HTTP server, gate, actions, and the multi-shard replay binary
 # --quick skips 3 and 4. --keep-going goes on to the later stages after failing tests (not after
 # a failed build) and exits non-zero at the end. Environment: CANARYD_TEST_TIMEOUT (seconds for a
 # test without its own TIMEOUT; default 300), CANARYD_TEST_JOBS (ctest -j; default 2).
@@ -109,20 +110,24 @@ stage "install dependencies" bash scripts/install-deps.sh
 stage "build release" build release build
 stage --tests "ctest release: unit, statistical, integration" ctest_run release build
 stage "deploy: promtool check/test rules, amtool check-config" bash scripts/check-deploy.sh
+stage "fuzz the rules parser (libFuzzer, 30 s)" bash scripts/fuzz-rules.sh 30
 
 if [[ $quick -eq 0 ]]; then
+  # The Kafka daemon's fault test runs here (librdkafka starts C11 threads, which GCC 12's TSan
+  # does not intercept, so it cannot run under TSan).
   stage "build asan (ASan+UBSan) unit tests" \
-    build asan build-asan canaryd_unit_tests
+    build asan build-asan canaryd_unit_tests canaryd_http_tests canaryd_ingest_tests \
+    canaryd_rules_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     stage --tests "ctest asan: unit" ctest_run asan build-asan -L unit
 
-  stage "build tsan unit tests" build tsan build-tsan canaryd_unit_tests canaryd \
-    canaryd_integration_tests
+  stage "build tsan unit tests" build tsan build-tsan canaryd_unit_tests canaryd_http_tests \
+    canaryd canaryd_integration_tests
   # libspdlog.so is not instrumented, so TSan cannot see its own synchronisation.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$repo/scripts/tsan.supp" \
-    stage --tests "ctest tsan: Engine|Shard unit tests, ReplayCli (multi-shard binary)" \
-    ctest_run tsan build-tsan -R 'Engine|Shard|ReplayCli'
+    stage --tests "ctest tsan: engine, shards, HTTP server, gate, actions, multi-shard replay" \
+    ctest_run tsan build-tsan -R 'Engine|Shard|ReplayCli|HttpServer|Gate|Action|Exporter'
 else
   echo
   echo "test.sh: --quick: sanitizer builds skipped"

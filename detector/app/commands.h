@@ -14,5 +14,7 @@ int DemoCommand(const std::vector<std::string>& args);
 
 // SIGTERM / SIGINT set the returned flag (SIGHUP is left alone); installed once.
 const std::atomic<bool>* InstallStopSignals();
+// SIGHUP increments the returned counter (rules reload).
+const std::atomic<unsigned>* InstallReloadSignal();
 
 }  // namespace canaryd::app

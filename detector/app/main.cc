@@ -14,6 +14,7 @@
 #include "detector/app/logging.h"
 #include "detector/http/gate_command.h"
 #include "detector/replay/replay.h"
+#include "rules/check_rules_command.h"
 
 namespace po = boost::program_options;
 using namespace canaryd;
@@ -28,6 +29,7 @@ commands:
   demo              see it work: embedded Kafka, a healthy and a bad release, the decisions
   run               the daemon: consume reports from Kafka, publish decisions (--config FILE)
   replay FILE|-     judge a JSON Lines file of load reports offline (deterministic)
+  check-rules FILE  validate a rules file; print what each dataset will be checked for
   gate --release R  wait for a running daemon's decision: exit 0 promote, 3 rollback, 4 timeout
   broker            run only the embedded Kafka broker (for trying and testing)
   version           print the version
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
     if (command == "demo") return app::DemoCommand(args);
     if (command == "broker") return app::BrokerCommand(args);
     if (command == "gate") return RunGate(args, std::cout, std::cerr);
+    if (command == "check-rules") return RunCheckRules(args, std::cout, std::cerr);
     if (command == "version" || command == "--version") {
       std::printf("canaryd %s\n", CANARYD_VERSION);
       return kExitOk;

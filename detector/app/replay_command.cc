@@ -12,6 +12,7 @@
 #include "detector/app/commands.h"
 #include "detector/app/logging.h"
 #include "detector/replay/replay.h"
+#include "rules/rules_judge_source.h"
 
 namespace po = boost::program_options;
 
@@ -21,8 +22,9 @@ namespace {
 constexpr const char* kReplayHelp = R"(usage: canaryd replay [options] FILE|-
 
 Reads load reports (the v1 sample contract, one JSON object per line; '-' reads standard input),
-judges every canary release against its baseline with the built-in default rules (null rate of
-every column, duplicate rate, row count and freshness of every dataset, alpha = 0.01 per release),
+judges every canary release against its baseline with the rules file given by --rules (see
+rules/README.md) or else the built-in defaults (null rate of every column, duplicate rate, row
+count and freshness of every dataset, alpha = 0.01 per release),
 and prints one JSON line per decision (rollback or promote) with its evidence, then a summary line.
 
 Exit status: 0 no release rolled back; 3 some release rolled back; 2 bad input (unreadable file,
@@ -42,7 +44,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
       "shards", po::value<int>(&shards)->default_value(2), "engine shards (writer threads)")(
       "log-level", po::value<std::string>(&log_level)->default_value("warn"),
       "trace, debug, info, warn, error, off")("rules", po::value<std::string>(),
-                                              "rules file (not supported yet: built-in defaults)")(
+                                              "rules file (YAML; default: the built-in rules)")(
       "no-progress", "never show progress (shown on stderr when it is a terminal)");
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::string>());
@@ -66,11 +68,16 @@ int ReplayCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "canaryd replay: unknown --log-level '%s'\n", log_level.c_str());
     return kExitBadInput;
   }
+  std::shared_ptr<const RulesJudgeSource> rules;
   if (vm.count("rules")) {
-    std::fprintf(stderr,
-                 "canaryd replay: --rules is not supported in this build yet; replay uses the "
-                 "built-in default rules (omit --rules)\n");
-    return kExitBadInput;
+    std::vector<std::string> errors;
+    rules = LoadRulesSource(vm["rules"].as<std::string>(), &errors);
+    if (!rules) {
+      for (const std::string& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+      std::fprintf(stderr,
+                   "canaryd replay: the rules file has errors (canaryd check-rules FILE)\n");
+      return kExitBadInput;
+    }
   }
   if (!vm.count("file")) {
     std::fprintf(stderr, "canaryd replay: missing FILE (use - for standard input)\n");
@@ -82,6 +89,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   }
   ReplayOptions options;
   options.engine.shards = shards;
+  options.engine.rules = rules;
   options.progress = !vm.count("no-progress") && isatty(STDERR_FILENO) == 1;
 
   const std::string path = vm["file"].as<std::string>();

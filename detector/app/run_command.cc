@@ -26,7 +26,9 @@ The daemon: consumes load reports from Kafka in a consumer group, judges every c
 against its baseline while it runs, prints one JSON line per decision on standard output, and
 publishes each decision once on the signal topic. With no brokers configured it starts an
 embedded Kafka broker on 127.0.0.1 and logs its address (for trying canaryd, not production).
-SIGTERM or SIGINT: drain, commit, print a summary line and exit 0. Exit 2 on a bad config.
+SIGTERM or SIGINT: drain, commit, print a summary line and exit 0. SIGHUP: reload the rules
+file (new releases use it, running ones keep theirs; a bad file is logged and ignored). Exit 2 on
+a bad config or rules file.
 See examples/canaryd.yaml for every configuration key.
 
 options:
@@ -96,7 +98,27 @@ int RunCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "canaryd run: %s\n", error.c_str());
     return kExitBadInput;
   }
+  // SIGHUP: reload the rules file; a bad file is logged and the old rules stay.
+  const std::atomic<unsigned>* reloads = InstallReloadSignal();
+  std::thread reloader([&] {
+    unsigned seen = reloads->load();
+    while (!stop->load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (reloads->load() == seen) continue;
+      seen = reloads->load();
+      std::string reload_error;
+      if (daemon.ReloadRules(&reload_error)) {
+        spdlog::warn(
+            "event=rules_reloaded file={} note=\"new releases use them; running ones "
+            "keep theirs\"",
+            config.rules_file);
+      } else {
+        spdlog::error("event=rules_reload_failed error=\"{}\"", reload_error);
+      }
+    }
+  });
   daemon.Run(stop);
+  reloader.join();
   std::cout << daemon.Summary().dump() << '\n';
   std::cout.flush();
   return kExitOk;

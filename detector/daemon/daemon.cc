@@ -9,6 +9,7 @@
 
 #include "detector/signal/decision_message.h"
 #include "metrics/duration_histogram.h"
+#include "rules/rules_judge_source.h"
 
 namespace canaryd {
 
@@ -29,11 +30,15 @@ Daemon::~Daemon() {
 }
 
 bool Daemon::Start(std::string* error) {
+  std::shared_ptr<const RulesJudgeSource> rules;
   if (!config_.rules_file.empty()) {
-    *error =
-        "rules: a rules file is not supported by this build yet (remove the key to use the "
-        "built-in default rules)";
-    return false;
+    std::vector<std::string> errors;
+    rules = LoadRulesSource(config_.rules_file, &errors);
+    if (!rules) {
+      *error = "rules file " + config_.rules_file + " has errors:";
+      for (const std::string& e : errors) *error += "\n  " + e;
+      return false;
+    }
   }
   bootstrap_ = config_.brokers;
   if (bootstrap_.empty()) {
@@ -77,10 +82,10 @@ bool Daemon::Start(std::string* error) {
   EngineOptions engine_options;
   engine_options.shards = config_.shards;
   engine_options.retire_after_ms = config_.retire_after_ms;
+  engine_options.rules = rules;
   apply_time_ = std::make_unique<DurationHistogram>();
-  start_time_s_ = std::chrono::duration<double>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+  start_time_s_ =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   DecisionSink* sink = this;
   ApplyObserver* observer = this;
   engine_ = std::make_unique<Engine>(engine_options, sink, observer);
@@ -106,9 +111,10 @@ bool Daemon::Start(std::string* error) {
       *error = "http.listen: " + *error;
       return false;
     }
-    spdlog::warn("event=http_listening address={}:{} routes=\"/metrics /healthz /readyz "
-                 "/v1/releases\"",
-                 http_options.bind_address, http_->port());
+    spdlog::warn(
+        "event=http_listening address={}:{} routes=\"/metrics /healthz /readyz "
+        "/v1/releases\"",
+        http_options.bind_address, http_->port());
   }
   spdlog::info("event=started instance={} bootstrap={} group={} topics={} signal_topic={}",
                config_.instance_id, bootstrap_, config_.group, config_.topics.front(),
@@ -167,7 +173,8 @@ HealthStats Daemon::Health() const {
     PartitionLag lag;
     lag.topic = key.substr(0, bracket);
     lag.partition = static_cast<std::int32_t>(std::stol(key.substr(bracket + 1)));
-    lag.lag_messages = std::max<std::int64_t>(0, p.high_watermark - std::max(p.next_offset, p.committed));
+    lag.lag_messages =
+        std::max<std::int64_t>(0, p.high_watermark - std::max(p.next_offset, p.committed));
     h.consumer_lag.push_back(std::move(lag));
   }
   for (const auto& [name, d] : c.datasets) {
@@ -199,6 +206,22 @@ std::string Daemon::NotReadyReason() const {
   const kafka::ConsumerStats c = consumer_->Stats();
   if (c.rebalances == 0) return "joining consumer group " + config_.group;
   return "rebuilding the open releases of the assigned partitions";
+}
+
+bool Daemon::ReloadRules(std::string* error) {
+  if (config_.rules_file.empty()) {
+    *error = "no rules file configured (rules:)";
+    return false;
+  }
+  std::vector<std::string> errors;
+  std::shared_ptr<const RulesJudgeSource> rules = LoadRulesSource(config_.rules_file, &errors);
+  if (!rules) {
+    *error = "kept the previous rules; " + config_.rules_file + " has errors:";
+    for (const std::string& e : errors) *error += "\n  " + e;
+    return false;
+  }
+  engine_->SetRules(std::move(rules));
+  return true;
 }
 
 std::vector<PublishedDecision> Daemon::Decisions() const {

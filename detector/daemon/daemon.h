@@ -40,6 +40,10 @@ class Daemon : public VerdictSource, private DecisionSink, private ApplyObserver
   Daemon& operator=(const Daemon&) = delete;
 
   bool Start(std::string* error);
+  // Re-reads the rules file: new releases are judged by it, running ones keep the rules they
+  // started with. A bad file changes nothing (false, *error lists every error). Any thread.
+  bool ReloadRules(std::string* error);
+
   // Consumes until *stop is set; then drains, commits and stops everything.
   void Run(const std::atomic<bool>* stop);
 

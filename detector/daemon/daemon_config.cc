@@ -97,9 +97,12 @@ void ParseAction(Validator& v, const YAML::Node& node, std::vector<ActionConfig>
                a.on.clear();
                const auto add = [&](const YAML::Node& d) {
                  const std::string s = d.IsScalar() ? d.Scalar() : "";
-                 if (s == "rollback") a.on.insert(Decision::kRollback);
-                 else if (s == "promote") a.on.insert(Decision::kPromote);
-                 else v.Error(d, "actions[].on takes rollback and/or promote");
+                 if (s == "rollback")
+                   a.on.insert(Decision::kRollback);
+                 else if (s == "promote")
+                   a.on.insert(Decision::kPromote);
+                 else
+                   v.Error(d, "actions[].on takes rollback and/or promote");
                };
                if (x.IsSequence()) {
                  for (const auto& d : x) add(d);
@@ -112,7 +115,8 @@ void ParseAction(Validator& v, const YAML::Node& node, std::vector<ActionConfig>
                if (v.String(x, "actions[].webhook", &a.webhook.url)) {
                  has_webhook = true;
                  if (a.webhook.url.rfind("http://", 0) != 0) {
-                   v.Error(x, "actions[].webhook must be an http:// URL (put TLS in a local proxy)");
+                   v.Error(x,
+                           "actions[].webhook must be an http:// URL (put TLS in a local proxy)");
                  }
                }
              }},
@@ -126,7 +130,8 @@ void ParseAction(Validator& v, const YAML::Node& node, std::vector<ActionConfig>
                  return;
                }
                std::getline(in, a.webhook.secret);
-               if (a.webhook.secret.empty()) v.Error(x, "the webhook secret file '" + path + "' is empty");
+               if (a.webhook.secret.empty())
+                 v.Error(x, "the webhook secret file '" + path + "' is empty");
              }},
             {"command",
              [&](const YAML::Node& x) {
@@ -142,7 +147,8 @@ void ParseAction(Validator& v, const YAML::Node& node, std::vector<ActionConfig>
                  v.Error(x, "actions[].command must be a program or a list [program, args...]");
                }
              }},
-            {"timeout", [&](const YAML::Node& x) { v.Duration(x, "actions[].timeout", 1, &timeout_ms); }},
+            {"timeout",
+             [&](const YAML::Node& x) { v.Duration(x, "actions[].timeout", 1, &timeout_ms); }},
             {"retries",
              [&](const YAML::Node& x) {
                int retries = 0;

@@ -17,11 +17,17 @@ DatasetMonitor::DatasetMonitor(std::string dataset, const EngineOptions* options
       deduper_(options->dedupe),
       baseline_series_(options->series) {}
 
-DatasetContext DatasetMonitor::Context() const {
-  return DatasetContext{&options_->judge, &registry_, &baseline_, &baseline_series_};
+DatasetContext DatasetMonitor::Context(const JudgeOptions* options) const {
+  return DatasetContext{options, &registry_, &baseline_, &baseline_series_};
 }
 
-ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseDatasetView>* decided) {
+const JudgeOptions* DatasetMonitor::OptionsOf(const std::string& release) const {
+  auto it = release_options_.find(release);
+  return it != release_options_.end() ? it->second.get() : &options_->judge;
+}
+
+ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseDatasetView>* decided,
+                                   const JudgeOptionsSource* rules) {
   if (seen_any_ && sample.ts_ms > newest_ts_ms_ + options_->max_future_skew_ms) {
     return ApplyOutcome::kFuture;
   }
@@ -39,16 +45,18 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
     Retire();
   }
   const std::vector<LoadValue> values = registry_.Extract(sample);
-  const DatasetContext ctx = Context();
 
   if (sample.arm == Arm::kBaseline) {
     std::vector<ReleaseJudge*> newly_decided;
     for (auto& [name, judge] : releases_) {
-      if (judge->OnBaseline(sample, values, ctx)) newly_decided.push_back(judge.get());
+      if (judge->OnBaseline(sample, values, Context(OptionsOf(name)))) {
+        newly_decided.push_back(judge.get());
+      }
     }
     baseline_.Add(sample, values);
     baseline_series_.Add(sample);
     for (ReleaseJudge* judge : newly_decided) {
+      const DatasetContext ctx = Context(OptionsOf(judge->release()));
       judge->Freeze(ctx);
       decided->push_back(judge->View(ctx));
     }
@@ -58,6 +66,10 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
   if (retired_.contains(sample.release)) return ApplyOutcome::kAfterDecision;
   auto it = releases_.find(sample.release);
   if (it == releases_.end()) {
+    if (rules != nullptr) {
+      release_options_.emplace(sample.release,
+                               std::make_unique<const JudgeOptions>(rules->For(dataset_)));
+    }
     it = releases_
              .emplace(sample.release,
                       std::make_unique<ReleaseJudge>(sample.release, dataset_, sample.ts_ms))
@@ -65,6 +77,7 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
   }
   ReleaseJudge& judge = *it->second;
   if (!judge.open()) return ApplyOutcome::kAfterDecision;
+  const DatasetContext ctx = Context(OptionsOf(sample.release));
   if (judge.OnCanary(sample, values, ctx)) {
     judge.Freeze(ctx);
     decided->push_back(judge.View(ctx));
@@ -73,8 +86,7 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
 }
 
 void DatasetMonitor::AppendViews(std::vector<ReleaseDatasetView>* out) const {
-  const DatasetContext ctx = Context();
-  for (const auto& [name, judge] : releases_) out->push_back(judge->View(ctx));
+  for (const auto& [name, judge] : releases_) out->push_back(judge->View(Context(OptionsOf(name))));
 }
 
 void DatasetMonitor::Retire() {
@@ -87,6 +99,7 @@ void DatasetMonitor::Retire() {
       return false;
     }
     retired_.emplace(entry.first, judge.decided_at_ms());
+    release_options_.erase(entry.first);
     return true;
   });
   // The names of retired releases are kept (bounded) so a late canary report of one is not

@@ -10,6 +10,7 @@
 
 #include "detector/engine/arm_series.h"
 #include "detector/engine/engine_options.h"
+#include "detector/engine/judge_options_source.h"
 #include "detector/judge/baseline_tracker.h"
 #include "detector/judge/metric.h"
 #include "detector/judge/release_judge.h"
@@ -30,8 +31,10 @@ class DatasetMonitor {
  public:
   DatasetMonitor(std::string dataset, const EngineOptions* options);
 
-  // Applies one report; appends the views of releases this report decided.
-  ApplyOutcome Apply(const Sample& sample, std::vector<ReleaseDatasetView>* decided);
+  // Applies one report; appends the views of releases this report decided. A new release takes
+  // its options from `rules` (the engine's defaults when null).
+  ApplyOutcome Apply(const Sample& sample, std::vector<ReleaseDatasetView>* decided,
+                     const JudgeOptionsSource* rules = nullptr);
 
   void AppendViews(std::vector<ReleaseDatasetView>* out) const;
   std::size_t retired_releases() const { return retired_.size(); }
@@ -39,7 +42,8 @@ class DatasetMonitor {
   std::size_t releases() const { return releases_.size(); }
 
  private:
-  DatasetContext Context() const;
+  DatasetContext Context(const JudgeOptions* options) const;
+  const JudgeOptions* OptionsOf(const std::string& release) const;
   // Forgets releases decided more than retire_after_ms (this dataset's report time) ago.
   void Retire();
 
@@ -50,6 +54,8 @@ class DatasetMonitor {
   BaselineTracker baseline_;
   ArmSeries baseline_series_;
   std::map<std::string, std::unique_ptr<ReleaseJudge>, std::less<>> releases_;
+  // Each release's options, fixed when it started (rules reloads do not change them).
+  std::map<std::string, std::unique_ptr<const JudgeOptions>, std::less<>> release_options_;
   std::map<std::string, std::int64_t, std::less<>> retired_;  // release -> decided at
   std::int64_t newest_ts_ms_ = 0;
   std::int64_t next_retire_check_ms_ = 0;

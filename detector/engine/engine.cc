@@ -5,11 +5,11 @@
 namespace canaryd {
 
 Engine::Engine(EngineOptions options, DecisionSink* sink, ApplyObserver* observer)
-    : options_(std::move(options)), router_(options_.shards) {
+    : options_(std::move(options)), router_(options_.shards), rules_(options_.rules) {
   if (options_.batch_size == 0) options_.batch_size = 1;
   if (options_.queue_batches < 2) options_.queue_batches = 2;
   for (int i = 0; i < router_.shards(); ++i) {
-    shards_.push_back(std::make_unique<Shard>(i, &options_, sink, observer));
+    shards_.push_back(std::make_unique<Shard>(i, &options_, sink, observer, &rules_));
     pending_.push_back(std::make_unique<SampleBatch>());
     pending_.back()->reserve(options_.batch_size);
   }
@@ -42,13 +42,18 @@ void Engine::Forget(const std::vector<std::string>& datasets) {
   }
 }
 
-void Engine::Flush() {
+void Engine::Handover() {
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     if (!pending_[i]->empty()) {
       shards_[i]->Push(std::move(pending_[i]));
       pending_[i] = std::make_unique<SampleBatch>();
+      pending_[i]->reserve(options_.batch_size);
     }
   }
+}
+
+void Engine::Flush() {
+  Handover();
   for (auto& shard : shards_) shard->WaitIdle();
 }
 

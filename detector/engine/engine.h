@@ -36,10 +36,16 @@ class Engine {
   // Drops all state of these datasets, in order with the reports submitted before (used when a
   // Kafka partition is revoked: another instance owns them now).
   void Forget(const std::vector<std::string>& datasets);
+  // Hands over partial batches without waiting (a quiet stream should not leave reports sitting in
+  // a half-full batch).
+  void Handover();
   // Hands over partial batches and waits until every submitted report is applied.
   void Flush();
   // Stops the shard threads after applying what was submitted.
   void Stop();
+
+  // New releases from now on are judged with these rules; running releases keep theirs.
+  void SetRules(std::shared_ptr<const JudgeOptionsSource> rules) { rules_.Set(std::move(rules)); }
 
   EngineStats Stats() const;
   // Batches waiting in each shard's queue (index = shard).
@@ -51,6 +57,7 @@ class Engine {
  private:
   EngineOptions options_;
   ShardRouter router_;
+  RulesSlot rules_;
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::unique_ptr<SampleBatch>> pending_;  // one filling batch per shard
   std::atomic<std::uint64_t> submitted_{0};            // written by the producer, read by Stats()

@@ -4,14 +4,19 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <memory>
+
 #include "detector/engine/arm_series.h"
+#include "detector/engine/judge_options_source.h"
 #include "detector/judge/judge_options.h"
 #include "detector/load_deduper.h"
 
 namespace canaryd {
 
 struct EngineOptions {
-  JudgeOptions judge;
+  JudgeOptions judge;  // the built-in defaults, used when `rules` is null
+  // Per-dataset options (the rules file); replaceable at run time with Engine::SetRules.
+  std::shared_ptr<const JudgeOptionsSource> rules;
   DedupeOptions dedupe;
   ArmSeriesOptions series;
   int shards = 2;

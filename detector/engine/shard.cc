@@ -13,8 +13,14 @@ std::int64_t MonotonicNs() {
 }
 }  // namespace
 
-Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink, ApplyObserver* observer)
-    : id_(id), options_(options), sink_(sink), observer_(observer), queue_(options->queue_batches) {
+Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink, ApplyObserver* observer,
+             const RulesSlot* rules)
+    : id_(id),
+      options_(options),
+      sink_(sink),
+      observer_(observer),
+      rules_(rules),
+      queue_(options->queue_batches) {
   snapshot_ = std::make_shared<const ShardSnapshot>();
 }
 
@@ -77,6 +83,8 @@ void Shard::Run() {
 
 void Shard::Apply(SampleBatch& batch) {
   bool decided = false;
+  const std::shared_ptr<const JudgeOptionsSource> rules =
+      rules_ != nullptr ? rules_->Get() : nullptr;
   for (SequencedSample& item : batch) {
     const Sample& s = item.sample;
     if (item.forget) {
@@ -90,7 +98,7 @@ void Shard::Apply(SampleBatch& batch) {
           datasets_.emplace(s.dataset, std::make_unique<DatasetMonitor>(s.dataset, options_)).first;
     }
     decided_.clear();
-    switch (it->second->Apply(s, &decided_)) {
+    switch (it->second->Apply(s, &decided_, rules.get())) {
       case ApplyOutcome::kApplied:
         counters_.applied.fetch_add(1, std::memory_order_relaxed);
         break;

@@ -64,10 +64,28 @@ struct ShardSnapshot {
   std::vector<ReleaseDatasetView> releases;
 };
 
+// The current rules, shared by the shards; swapped whole on reload.
+class RulesSlot {
+ public:
+  explicit RulesSlot(std::shared_ptr<const JudgeOptionsSource> rules) : rules_(std::move(rules)) {}
+  std::shared_ptr<const JudgeOptionsSource> Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return rules_;
+  }
+  void Set(std::shared_ptr<const JudgeOptionsSource> rules) {
+    std::lock_guard<std::mutex> lock(mu_);
+    rules_.swap(rules);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const JudgeOptionsSource> rules_;
+};
+
 class Shard {
  public:
-  Shard(int id, const EngineOptions* options, DecisionSink* sink,
-        ApplyObserver* observer = nullptr);
+  Shard(int id, const EngineOptions* options, DecisionSink* sink, ApplyObserver* observer = nullptr,
+        const RulesSlot* rules = nullptr);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -96,6 +114,7 @@ class Shard {
   const EngineOptions* options_;
   DecisionSink* sink_;
   ApplyObserver* observer_;
+  const RulesSlot* rules_;
   boost::lockfree::spsc_queue<SampleBatch*> queue_;
   std::uint64_t submitted_ = 0;           // producer thread only
   std::atomic<std::uint64_t> pushed_{0};  // wakes the writer

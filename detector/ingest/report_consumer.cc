@@ -329,13 +329,17 @@ void ReportConsumer::Run(const std::atomic<bool>* stop) {
   std::int64_t next_checkpoint = SteadyMs() + options_.checkpoint_interval_ms;
   int logged_errors = 0;
   while (!stop->load()) {
-    Message m(rd_kafka_consumer_poll(consumer_.get(), 50));
+    Message m(rd_kafka_consumer_poll(consumer_.get(), 20));
     if (m) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         Handle(m.get());
       } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && logged_errors++ < 100) {
         spdlog::warn("event=consumer_error error=\"{}\"", rd_kafka_message_errstr(m.get()));
       }
+    } else {
+      // Nothing more to read right now: what was read goes to the shards at once rather than
+      // waiting for a full batch or the next checkpoint (decision latency on quiet topics).
+      engine_->Handover();
     }
     const std::int64_t now = SteadyMs();
     if (now >= next_checkpoint) {

@@ -376,5 +376,53 @@ TEST_F(KafkaDaemonTest, TwoInstancesShareTheTopicAndTheSurvivorFinishesAfterAKil
   EXPECT_TRUE(broker.Wait(10'000));
 }
 
+TEST_F(KafkaDaemonTest, SighupReloadsRulesKeepsOldOnesWhenBadAndRunningReleasesUnchanged) {
+  const std::string dir = Dir("reload");
+  const std::string rules = dir + "/rules.yaml";
+  std::ofstream(rules) << "version: 1\n";
+  const std::string config = dir + "/canaryd.yaml";
+  std::ofstream(config) << "engine:\n  checkpoint_interval: 200ms\nhttp:\n  listen: 127.0.0.1:0\n"
+                        << "rules: " << rules << "\n";
+  ChildProcess canaryd;
+  ASSERT_TRUE(
+      canaryd.Start({Bin(), "run", "--config", config}, dir + "/run.out", dir + "/run.err"));
+  std::string bootstrap;
+  ASSERT_TRUE(WaitFor([&] { return !(bootstrap = Bootstrap(canaryd.err())).empty(); }, 10'000))
+      << canaryd.err();
+
+  const sim::Scenario bad = Regression(41, "analytics.orders", 0.03);
+  const std::vector<std::string> lines = Reports({bad});
+  const std::string all = WriteLines(dir + "/all.jsonl", lines);
+  const std::vector<json> replayed = Decisions(Capture(Bin() + " replay " + all + " 2>/dev/null"));
+  ASSERT_EQ(replayed.size(), 1u);
+  const std::size_t half = lines.size() / 4;
+  ASSERT_GT(Produce(bootstrap, "canaryd.reports", WriteLines(dir + "/a.jsonl", lines, 0, half)), 0);
+
+  // A broken file: logged with its position, the old rules stay.
+  std::ofstream(rules) << "version: 1\ndefaults:\n  alpha: 2\n";
+  canaryd.Signal(SIGHUP);
+  ASSERT_TRUE(
+      WaitFor([&] { return canaryd.err().find("event=rules_reload_failed") != std::string::npos; },
+              10'000));
+  EXPECT_NE(canaryd.err().find("rules.yaml:3:10: alpha must be between 0 and 1"),
+            std::string::npos);
+  // A good file with a far stricter alpha: only new releases would use it.
+  std::ofstream(rules) << "version: 1\ndefaults:\n  alpha: 1e-12\n";
+  canaryd.Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor(
+      [&] { return canaryd.err().find("event=rules_reloaded") != std::string::npos; }, 10'000));
+  EXPECT_TRUE(canaryd.running());
+
+  ASSERT_GT(Produce(bootstrap, "canaryd.reports", WriteLines(dir + "/b.jsonl", lines, half)), 0);
+  ASSERT_TRUE(WaitFor([&] { return !Decisions(canaryd.out()).empty(); }, 30'000)) << canaryd.err();
+  // The running release kept the rules it started with: the same decision as the default replay.
+  const json d = Decisions(canaryd.out())[0];
+  EXPECT_EQ(d["decision"], replayed[0]["decision"]);
+  EXPECT_EQ(d["canary_loads"], replayed[0]["canary_loads"]);
+  canaryd.Signal(SIGTERM);
+  ASSERT_TRUE(canaryd.Wait(20'000));
+  EXPECT_EQ(canaryd.exit_code(), 0);
+}
+
 }  // namespace
 }  // namespace canaryd

@@ -175,4 +175,38 @@ TEST(ReplayCli, NoReleaseMeansExitZero) {
   EXPECT_EQ(JsonLines(r.out).back()["summary"]["releases"], 0);
 }
 
+TEST(ReplayCli, RulesFileChangesTheJudgeAndBadRulesExitTwo) {
+  const std::string example = SourceDir() + "/examples/orders_two_releases.jsonl";
+  const RunResult defaults = RunCanaryd("replay " + example);
+  ASSERT_EQ(defaults.exit_code, 3);
+  const int default_loads = JsonLines(defaults.out).front()["canary_loads"];
+
+  // A far stricter alpha needs far more evidence: the rollback comes later or not at all.
+  const std::string strict = TempFile("strict.yaml", "version: 1\ndefaults:\n  alpha: 1e-12\n");
+  const RunResult r = RunCanaryd("replay --rules " + strict + " " + example);
+  const auto lines = JsonLines(r.out);
+  bool rolled_back_early = false;
+  for (const auto& line : lines) {
+    if (line.contains("decision") && line["decision"] == "rollback" &&
+        line["canary_loads"].get<int>() <= default_loads) {
+      rolled_back_early = true;
+    }
+  }
+  EXPECT_FALSE(rolled_back_early) << r.out;
+
+  // The shipped example rules are valid and keep the example's decisions.
+  const RunResult demo =
+      RunCanaryd("replay --rules " + SourceDir() + "/rules/examples/demo.yaml " + example);
+  EXPECT_EQ(demo.exit_code, 3);
+
+  const std::string bad = TempFile("bad.yaml", "version: 1\ndefaults:\n  alpha: 2\n");
+  const RunResult b = RunCanaryd("replay --rules " + bad + " " + example);
+  EXPECT_EQ(b.exit_code, 2);
+  std::ifstream err(b.err_path);
+  std::stringstream text;
+  text << err.rdbuf();
+  EXPECT_NE(text.str().find(bad + ":3:10: alpha must be between 0 and 1"), std::string::npos)
+      << text.str();
+}
+
 }  // namespace
