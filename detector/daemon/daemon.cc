@@ -173,8 +173,10 @@ HealthStats Daemon::Health() const {
     PartitionLag lag;
     lag.topic = key.substr(0, bracket);
     lag.partition = static_cast<std::int32_t>(std::stol(key.substr(bracket + 1)));
-    lag.lag_messages =
-        std::max<std::int64_t>(0, p.high_watermark - std::max(p.next_offset, p.committed));
+    // Nothing read or committed yet: the position is the partition's start, not -1.
+    std::int64_t position = std::max(p.next_offset, p.committed);
+    if (position < 0) position = std::max<std::int64_t>(p.low_watermark, 0);
+    lag.lag_messages = std::max<std::int64_t>(0, p.high_watermark - position);
     h.consumer_lag.push_back(std::move(lag));
   }
   for (const auto& [name, d] : c.datasets) {

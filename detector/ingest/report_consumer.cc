@@ -311,6 +311,7 @@ bool ReportConsumer::Checkpoint(bool sync) {
     if (rd_kafka_get_watermark_offsets(consumer_.get(), state.topic.c_str(), state.partition, &low,
                                        &high) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       state.progress.high_watermark = high;
+      state.progress.low_watermark = low;
     }
     stats_.partitions[key] = state.progress;
   }

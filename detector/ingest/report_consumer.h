@@ -49,6 +49,7 @@ struct PartitionProgress {
   std::int64_t next_offset = -1;   // one past the last offset read
   std::int64_t committed = -1;     // last committed (one past the last applied)
   std::int64_t high_watermark = -1;
+  std::int64_t low_watermark = -1;
   std::uint64_t read = 0;
   std::uint64_t rejected = 0;
 };
