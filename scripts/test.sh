@@ -9,7 +9,7 @@
 #      scripts/check-deploy.sh (promtool / amtool on deploy/), scripts/fuzz-rules.sh 30
 #   3. ASan+UBSan build (build-asan/) of the unit tests (core, HTTP, Kafka daemon), ctest -L unit
 #   4. TSan build (build-tsan/) of the unit tests, then the concurrency tests:
-#      engine, shards, HTTP server, gate, actions, and the multi-shard replay binary
+#      engine, shards, HTTP server, gate, actions
 # --quick skips 3 and 4. --keep-going goes on to the later stages after failing tests (not after
 # a failed build) and exits non-zero at the end. Environment: CANARYD_TEST_TIMEOUT (seconds for a
 # test without its own TIMEOUT; default 300), CANARYD_TEST_JOBS (ctest -j; default 2).
@@ -122,12 +122,13 @@ if [[ $quick -eq 0 ]]; then
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     stage --tests "ctest asan: unit" ctest_run asan build-asan -L unit
 
-  stage "build tsan unit tests" build tsan build-tsan canaryd_unit_tests canaryd_http_tests \
-    canaryd canaryd_integration_tests
+  # Only the rooms with threads of their own (engine shards, HTTP listener, actions): the whole
+  # binary under TSan would add a third full build for no concurrent code the tests miss.
+  stage "build tsan unit tests" build tsan build-tsan canaryd_unit_tests canaryd_http_tests
   # libspdlog.so is not instrumented, so TSan cannot see its own synchronisation.
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$repo/scripts/tsan.supp" \
-    stage --tests "ctest tsan: engine, shards, HTTP server, gate, actions, multi-shard replay" \
-    ctest_run tsan build-tsan -R 'Engine|Shard|ReplayCli|HttpServer|Gate|Action|Exporter'
+    stage --tests "ctest tsan: engine, shards, HTTP server, gate, actions" \
+    ctest_run tsan build-tsan -R 'Engine|Shard|HttpServer|Gate|Action|Exporter'
 else
   echo
   echo "test.sh: --quick: sanitizer builds skipped"

@@ -77,6 +77,15 @@ TEST(DaemonFaultsTest, BrokerDownAndRequestErrorsLoseNothingAndStillDecideOnce) 
   ASSERT_TRUE(daemon.Start(&error)) << error;
   std::atomic<bool> stop{false};
   std::thread runner([&] { daemon.Run(&stop); });
+  // Stops the daemon however the test ends (a failed ASSERT returns early).
+  struct Joiner {
+    std::atomic<bool>* stop;
+    std::thread* thread;
+    ~Joiner() {
+      stop->store(true);
+      if (thread->joinable()) thread->join();
+    }
+  } joiner{&stop, &runner};
 
   std::vector<std::string> lines = Lines();
   const ReleaseDatasetView reference = Reference(lines);
