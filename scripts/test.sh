@@ -7,7 +7,7 @@
 #   1. scripts/install-deps.sh
 #   2. Release build (build/), then ctest: unit, statistical, integration and e2e tests, then
 #      scripts/check-deploy.sh (promtool / amtool on deploy/), scripts/fuzz-rules.sh 30
-#   3. ASan+UBSan build (build-asan/) of the unit tests (core, HTTP, Kafka daemon), ctest -L unit
+#   3. ASan+UBSan build (build-asan/) of the unit tests (core, rules, Kafka daemon), ctest -L unit
 #   4. TSan build (build-tsan/) of the unit tests, then the concurrency tests:
 #      engine, shards, HTTP server, gate, actions
 # --quick skips 3 and 4. --keep-going goes on to the later stages after failing tests (not after
@@ -116,8 +116,7 @@ if [[ $quick -eq 0 ]]; then
   # The Kafka daemon's fault test runs here (librdkafka starts C11 threads, which GCC 12's TSan
   # does not intercept, so it cannot run under TSan).
   stage "build asan (ASan+UBSan) unit tests" \
-    build asan build-asan canaryd_unit_tests canaryd_http_tests canaryd_ingest_tests \
-    canaryd_rules_tests
+    build asan build-asan canaryd_unit_tests canaryd_ingest_tests canaryd_rules_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     stage --tests "ctest asan: unit" ctest_run asan build-asan -L unit
