@@ -32,6 +32,7 @@
 #include "detector/sim/load_simulator.h"
 #include "tests/detector/http/webhook_receiver.h"
 #include "tests/integration/child_process.h"
+#include "tests/integration/report_lines.h"
 
 namespace canaryd {
 namespace {
@@ -40,6 +41,7 @@ namespace fs = std::filesystem;
 using testing::ChildProcess;
 using testing::ReadFile;
 using testing::Receiver;
+using testing::Reports;
 using testing::WaitFor;
 using Json = nlohmann::json;
 
@@ -173,29 +175,6 @@ double Value(const std::vector<Series>& all, const std::string& name,
     if (match) return s.value;
   }
   return std::nan("");
-}
-
-// Two simulated releases on two datasets, merged in ts order, one JSON line each.
-std::vector<std::string> Reports(std::vector<sim::Scenario> scenarios) {
-  std::vector<sim::LoadSimulator> sims;
-  for (auto& s : scenarios) sims.emplace_back(s);
-  std::vector<Sample> next(sims.size());
-  std::vector<bool> has(sims.size());
-  for (std::size_t i = 0; i < sims.size(); ++i) has[i] = sims[i].Next(&next[i]);
-  std::vector<std::string> lines;
-  for (;;) {
-    int pick = -1;
-    for (std::size_t i = 0; i < sims.size(); ++i) {
-      if (has[i] && (pick < 0 || next[i].ts_ms < next[static_cast<std::size_t>(pick)].ts_ms)) {
-        pick = static_cast<int>(i);
-      }
-    }
-    if (pick < 0) break;
-    const auto p = static_cast<std::size_t>(pick);
-    lines.push_back(EncodeSampleJson(next[p]));
-    has[p] = sims[p].Next(&next[p]);
-  }
-  return lines;
 }
 
 // Report time: the simulated loads end a few minutes before now (reports from the future would

@@ -17,12 +17,14 @@
 #include "detector/sample_encoder.h"
 #include "detector/sim/load_simulator.h"
 #include "tests/integration/child_process.h"
+#include "tests/integration/report_lines.h"
 
 namespace canaryd {
 namespace {
 
 using testing::ChildProcess;
 using testing::ReadFile;
+using testing::Reports;
 using testing::WaitFor;
 using json = nlohmann::json;
 
@@ -62,29 +64,6 @@ std::vector<json> JsonLines(const std::string& text) {
     if (!j.is_discarded()) out.push_back(std::move(j));
   }
   return out;
-}
-
-// The reports of several simulated releases, merged in ts order, one JSON line each.
-std::vector<std::string> Reports(std::vector<sim::Scenario> scenarios) {
-  std::vector<sim::LoadSimulator> sims;
-  for (auto& s : scenarios) sims.emplace_back(s);
-  std::vector<Sample> next(sims.size());
-  std::vector<bool> has(sims.size());
-  for (std::size_t i = 0; i < sims.size(); ++i) has[i] = sims[i].Next(&next[i]);
-  std::vector<std::string> lines;
-  for (;;) {
-    int pick = -1;
-    for (std::size_t i = 0; i < sims.size(); ++i) {
-      if (has[i] && (pick < 0 || next[i].ts_ms < next[static_cast<std::size_t>(pick)].ts_ms)) {
-        pick = static_cast<int>(i);
-      }
-    }
-    if (pick < 0) break;
-    const auto p = static_cast<std::size_t>(pick);
-    lines.push_back(EncodeSampleJson(next[p]));
-    has[p] = sims[p].Next(&next[p]);
-  }
-  return lines;
 }
 
 std::string WriteLines(const std::string& path, const std::vector<std::string>& lines,
