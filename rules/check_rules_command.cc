@@ -125,10 +125,6 @@ int Run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
         << '\n';
   } else {
     out << RulesSummaryText(result.value(), asked);
-    // Said plainly until the judge enforces them (see rules/README.md, "What is enforced").
-    out << "\nnote: the judge applies alpha, warm-up, canary-silent time, margins and the freshness "
-           "SLO; absolute limits, severity, critical and 'off' are validated and shown here but "
-           "not enforced yet\n";
   }
   return kOk;
 }

@@ -1,29 +1,6 @@
 #include "rules/judge_mapping.h"
 
 namespace canaryd {
-namespace {
-
-BadDirection JudgeDirection(RuleMetric metric) {
-  // The judge orients every metric so that up is worse, except row_count (fewer rows).
-  return metric == RuleMetric::kRowCount ? BadDirection::kDown : BadDirection::kUp;
-}
-
-Margin JudgeMargin(RuleMetric metric, const JudgeOptions& options) {
-  switch (metric) {
-    case RuleMetric::kNullRate:
-    case RuleMetric::kDuplicateRate:
-      return {options.rate_margin_relative, options.rate_margin_absolute};
-    case RuleMetric::kRowCount:
-      return {options.row_count_margin_relative, 0};
-    case RuleMetric::kFreshness:
-      return {options.freshness_margin_relative, 0};
-    case RuleMetric::kSchema:
-      break;
-  }
-  return {};
-}
-
-}  // namespace
 
 JudgeOptions ToJudgeOptions(const EffectiveRules& rules, const FleetFreshnessSlo& fleet,
                             const JudgeOptions& base) {
@@ -47,36 +24,44 @@ JudgeOptions ToJudgeOptions(const EffectiveRules& rules, const FleetFreshnessSlo
   return options;
 }
 
-JudgePlan PlanJudge(const EffectiveRules& rules, const FleetFreshnessSlo& fleet,
-                    const JudgeOptions& base) {
-  JudgePlan plan;
-  plan.options = ToJudgeOptions(rules, fleet, base);
-  const JudgeOptions& options = plan.options;
-  for (const EffectiveCheck& check : rules.checks) {
-    CheckExtras extras;
-    extras.check = check.Name();
-    extras.metric = check.metric;
-    extras.disabled = !check.enabled;
-    extras.severity = check.severity;
-    extras.critical = check.critical && check.metric != RuleMetric::kSchema;
-    extras.limits = check.limits;
-    extras.confirm_loads = check.LimitConfirmLoads();
-    if (check.metric != RuleMetric::kSchema) {
-      if (check.bad != JudgeDirection(check.metric)) extras.bad = check.bad;
-      if (!(check.margin == JudgeMargin(check.metric, options))) extras.margin = check.margin;
-      if (check.warm_up_canary != options.min_canary_loads) {
-        extras.warm_up_canary = check.warm_up_canary;
-      }
-      if (check.warm_up_baseline != options.min_baseline_loads) {
-        extras.warm_up_baseline = check.warm_up_baseline;
-      }
-    }
-    const bool needed = extras.disabled || extras.severity != Severity::kFail || extras.critical ||
-                        !extras.limits.empty() || extras.bad || extras.margin ||
-                        extras.warm_up_canary || extras.warm_up_baseline;
-    if (needed) plan.extras.push_back(std::move(extras));
+CheckPolicy ToCheckPolicy(const EffectiveCheck& check) {
+  CheckPolicy policy;
+  policy.enabled = check.enabled;
+  policy.rolls_back = check.severity == Severity::kFail;
+  policy.critical = check.critical;
+  // schema compares fingerprints: it has no direction.
+  policy.bad_up = check.metric == RuleMetric::kSchema || check.bad != BadDirection::kDown;
+  policy.bad_down = check.metric != RuleMetric::kSchema && check.bad != BadDirection::kUp;
+  policy.margin_relative = check.margin.relative;
+  policy.margin_absolute = check.margin.absolute;
+  policy.warm_up_canary = check.warm_up_canary;
+  policy.warm_up_baseline = check.warm_up_baseline;
+  policy.confirm_loads = check.LimitConfirmLoads();
+  policy.limits.assign(check.limits.begin(), check.limits.end());
+  return policy;
+}
+
+RulesCheckPolicies::RulesCheckPolicies(std::shared_ptr<const RuleSet> rules, std::string dataset)
+    : rules_(std::move(rules)),
+      dataset_(std::move(dataset)),
+      resolved_(rules_->Resolve(dataset_)) {}
+
+CheckPolicy RulesCheckPolicies::For(std::string_view check) const {
+  if (const EffectiveCheck* found = resolved_.Find(check)) return ToCheckPolicy(*found);
+  constexpr std::string_view kNullRate = "null_rate(";
+  if (check.starts_with(kNullRate) && check.ends_with(")")) {
+    const std::string column(check.substr(kNullRate.size(), check.size() - kNullRate.size() - 1));
+    const EffectiveRules with_column = rules_->Resolve(dataset_, std::span(&column, 1));
+    return ToCheckPolicy(with_column.NullRateFor(column));
   }
-  return plan;
+  return ToCheckPolicy(*resolved_.Find("null_rate(*)"));  // unreachable for known checks
+}
+
+JudgeOptions JudgeOptionsFor(const std::shared_ptr<const RuleSet>& rules,
+                             const std::string& dataset, const JudgeOptions& base) {
+  JudgeOptions options = ToJudgeOptions(rules->Resolve(dataset), rules->fleet_freshness(), base);
+  options.checks = std::make_shared<const RulesCheckPolicies>(rules, dataset);
+  return options;
 }
 
 }  // namespace canaryd

@@ -1,48 +1,42 @@
-// From effective rules to the judge: the JudgeOptions it understands today, and per check what it
-// does not understand yet (absolute limits, severity, critical, disabled checks, per-check
-// margins, directions and warm-ups) so the judge can grow into them without the rules changing.
+// From effective rules to the judge: the release-wide JudgeOptions, and per check the
+// CheckPolicy the judge applies (severity, critical, off, direction, margin, warm-up, limits).
 #pragma once
 
-#include <optional>
+#include <memory>
 #include <string>
-#include <vector>
 
+#include "detector/judge/check_policy.h"
 #include "detector/judge/judge_options.h"
 #include "rules/rule_set.h"
 
 namespace canaryd {
 
-// What one check asks of the judge beyond JudgeOptions. Only the fields that differ from what
-// the options already say are set.
-struct CheckExtras {
-  std::string check;  // "null_rate(email)"; "null_rate(*)" for every column not listed
-  RuleMetric metric = RuleMetric::kRowCount;
-  bool disabled = false;
-  Severity severity = Severity::kFail;  // kWarn: never roll back on this check
-  bool critical = false;                // limits (and shadow tolerance) decide on the first load
-  std::vector<Limit> limits;            // absolute limits, judged on the canary alone
-  int confirm_loads = 3;                // consecutive breaking loads before a limit fails
-  std::optional<BadDirection> bad;      // when not the judge's built-in direction
-  std::optional<Margin> margin;         // when not the JudgeOptions margin for the metric
-  std::optional<int> warm_up_canary;    // when not JudgeOptions::min_canary_loads
-  std::optional<int> warm_up_baseline;  // when not JudgeOptions::min_baseline_loads
-};
-
-struct JudgePlan {
-  JudgeOptions options;
-  // Checks the options alone do not express, in EffectiveRules::checks order. Empty: the
-  // options are the whole truth.
-  std::vector<CheckExtras> extras;
-};
-
 // base supplies what rules do not set (promote_alpha, scale floors, mixture, ...).
 // Release-level: alpha, warm-up, canary_silent_after -> silent_min_ms, fleet freshness SLO ->
-// freshness_slo_s / share. Margins: rates from null_rate(*), row_count and freshness from theirs.
-JudgePlan PlanJudge(const EffectiveRules& rules, const FleetFreshnessSlo& fleet,
-                    const JudgeOptions& base = {});
-
-// The options part alone.
+// freshness_slo_s / share. Margins: rates from null_rate(*), row_count and freshness from theirs
+// (the defaults of the fields; each check's own policy is what the judge uses). `checks` is left
+// as base has it.
 JudgeOptions ToJudgeOptions(const EffectiveRules& rules, const FleetFreshnessSlo& fleet,
                             const JudgeOptions& base = {});
+
+// One check's policy as the judge reads it.
+CheckPolicy ToCheckPolicy(const EffectiveCheck& check);
+
+// The policies of one dataset from a shared RuleSet: every null_rate column is resolved on
+// demand, so a column that first appears mid-release still gets its own rule or a matching glob.
+class RulesCheckPolicies : public CheckPolicySource {
+ public:
+  RulesCheckPolicies(std::shared_ptr<const RuleSet> rules, std::string dataset);
+  CheckPolicy For(std::string_view check) const override;
+
+ private:
+  std::shared_ptr<const RuleSet> rules_;
+  std::string dataset_;
+  EffectiveRules resolved_;  // without columns: every check but the null_rate columns
+};
+
+// Options and policies together: what a release of `dataset` is judged with.
+JudgeOptions JudgeOptionsFor(const std::shared_ptr<const RuleSet>& rules,
+                             const std::string& dataset, const JudgeOptions& base = {});
 
 }  // namespace canaryd

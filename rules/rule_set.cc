@@ -57,46 +57,6 @@ std::string FormatMargin(const Margin& margin) {
   return out;
 }
 
-std::string_view LimitOpText(LimitOp op) {
-  switch (op) {
-    case LimitOp::kLess:
-      return "<";
-    case LimitOp::kLessEqual:
-      return "<=";
-    case LimitOp::kGreater:
-      return ">";
-    case LimitOp::kGreaterEqual:
-      return ">=";
-    case LimitOp::kEqual:
-      return "=";
-  }
-  return "?";
-}
-
-bool Limit::Holds(double observed) const {
-  switch (op) {
-    case LimitOp::kLess:
-      return observed < value;
-    case LimitOp::kLessEqual:
-      return observed <= value;
-    case LimitOp::kGreater:
-      return observed > value;
-    case LimitOp::kGreaterEqual:
-      return observed >= value;
-    case LimitOp::kEqual:
-      return observed == value;
-  }
-  return false;
-}
-
-bool Limit::BoundsAbove() const {
-  return op == LimitOp::kLess || op == LimitOp::kLessEqual || op == LimitOp::kEqual;
-}
-
-bool Limit::BoundsBelow() const {
-  return op == LimitOp::kGreater || op == LimitOp::kGreaterEqual || op == LimitOp::kEqual;
-}
-
 namespace {
 
 std::string CheckName(RuleMetric metric, const std::string& column) {

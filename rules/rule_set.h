@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detector/judge/check_policy.h"
 #include "rules/rule_error.h"
 
 namespace canaryd {
@@ -37,22 +38,9 @@ struct Margin {
 };
 std::string FormatMargin(const Margin& margin);  // "+20% or +0.1pp"
 
-enum class LimitOp : std::uint8_t { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual };
-std::string_view LimitOpText(LimitOp op);
-
-// An absolute limit that holds whatever the baseline does: "null_rate(email) < 0.5%".
-struct Limit {
-  // Empty: every canary load must keep the limit. Set: this quantile (0.95 for p95) of the
-  // canary's loads since the release started must.
-  std::optional<double> quantile;
-  LimitOp op = LimitOp::kLess;
-  double value = 0.0;  // rates as fractions, row_count in rows, freshness in seconds
-  std::string text;    // as written, for messages: "freshness p95 < 15m"
+// An absolute limit as the file wrote it (the judge's AbsoluteLimit, plus where it was written).
+struct Limit : AbsoluteLimit {
   SourcePos pos;
-
-  bool Holds(double observed) const;
-  bool BoundsAbove() const;  // <, <=, =
-  bool BoundsBelow() const;  // >, >=, =
 };
 
 // One place's settings for a check; unset fields inherit from less specific places.

@@ -6,7 +6,7 @@
 namespace canaryd {
 
 JudgeOptions RulesJudgeSource::For(const std::string& dataset) const {
-  return ToJudgeOptions(rules_.Resolve(dataset), rules_.fleet_freshness(), base_);
+  return JudgeOptionsFor(rules_, dataset, base_);
 }
 
 std::shared_ptr<const RulesJudgeSource> LoadRulesSource(const std::string& path,

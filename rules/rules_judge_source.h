@@ -14,12 +14,14 @@ namespace canaryd {
 class RulesJudgeSource : public JudgeOptionsSource {
  public:
   explicit RulesJudgeSource(RuleSet rules, JudgeOptions base = {})
-      : rules_(std::move(rules)), base_(std::move(base)) {}
+      : rules_(std::make_shared<const RuleSet>(std::move(rules))), base_(std::move(base)) {}
+  // The release-wide options and, per check, the rules' policies (which keep this RuleSet alive
+  // for as long as the release runs, across reloads).
   JudgeOptions For(const std::string& dataset) const override;
-  const RuleSet& rules() const { return rules_; }
+  const RuleSet& rules() const { return *rules_; }
 
  private:
-  RuleSet rules_;
+  std::shared_ptr<const RuleSet> rules_;
   JudgeOptions base_;
 };
 

@@ -19,9 +19,13 @@ bool IsRate(const MetricKey& key) {
 }
 }  // namespace
 
-ComparisonCheck::ComparisonCheck(MetricKey key, const JudgeOptions* options)
+ComparisonCheck::ComparisonCheck(MetricKey key, std::string name, const JudgeOptions* options,
+                                 const CheckPolicy* policy, bool reversed)
     : key_(std::move(key)),
+      name_(std::move(name)),
       options_(options),
+      policy_(policy),
+      reversed_(reversed),
       regression_(options->mixture),
       non_inferiority_(options->mixture) {}
 
@@ -81,9 +85,13 @@ void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
   if (recent_.size() > kRecentWindow) recent_.pop_front();
 }
 
-void ComparisonCheck::ObserveSplit(const ArmGroup& canary, const ArmGroup& baseline,
+void ComparisonCheck::ObserveSplit(const ArmGroup& canary_arm, const ArmGroup& baseline_arm,
                                    ScaleEstimate baseline_scale, const CountProfile& counts,
                                    double margin_log) {
+  // Reversed, the baseline plays the canary: the conditional binomial and the score difference
+  // are symmetric in the arms, so this tests the opposite direction exactly.
+  const ArmGroup& canary = reversed_ ? baseline_arm : canary_arm;
+  const ArmGroup& baseline = reversed_ ? canary_arm : baseline_arm;
   if (canary.loads <= 0 || baseline.loads <= 0 || !ChooseMethod(counts)) return;
   margin_log_ = margin_log;
   if (method_ == CheckMethod::kCounts) {
@@ -102,9 +110,11 @@ void ComparisonCheck::ObserveSplit(const ArmGroup& canary, const ArmGroup& basel
   Remember(canary.mean - baseline.mean, canary, baseline);
 }
 
-void ComparisonCheck::ObservePaired(const ArmGroup& canary, const ArmGroup& baseline,
+void ComparisonCheck::ObservePaired(const ArmGroup& canary_arm, const ArmGroup& baseline_arm,
                                     const CountProfile& counts, double margin_log,
                                     double tolerance_log) {
+  const ArmGroup& canary = reversed_ ? baseline_arm : canary_arm;
+  const ArmGroup& baseline = reversed_ ? canary_arm : baseline_arm;
   if (!ChooseMethod(counts)) return;
   margin_log_ = margin_log;
   const double difference = canary.mean - baseline.mean;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string>
 
 #include "detector/judge/baseline_tracker.h"
 #include "detector/judge/judge_options.h"
@@ -39,7 +40,11 @@ enum class CheckMethod : std::uint8_t { kUndecided, kScores, kCounts };
 
 class ComparisonCheck {
  public:
-  ComparisonCheck(MetricKey key, const JudgeOptions* options);
+  // `reversed` tests the opposite of the metric's built-in bad direction (fewer nulls, more
+  // rows): the arms swap roles, so every effect and e-value below reads "positive is worse" in
+  // the tested direction. `name` is what verdicts call the check; `policy` outlives the check.
+  ComparisonCheck(MetricKey key, std::string name, const JudgeOptions* options,
+                  const CheckPolicy* policy, bool reversed = false);
 
   // Split mode: the baseline scale must not include the group's own baseline loads.
   void ObserveSplit(const ArmGroup& canary, const ArmGroup& baseline, ScaleEstimate baseline_scale,
@@ -50,6 +55,9 @@ class ComparisonCheck {
                      double margin_log, double tolerance_log);
 
   const MetricKey& key() const { return key_; }
+  const std::string& name() const { return name_; }
+  const CheckPolicy& policy() const { return *policy_; }
+  bool reversed() const { return reversed_; }
   CheckMethod method() const { return method_; }
   double log_e_regression() const;
   double log_e_non_inferiority() const;
@@ -85,7 +93,10 @@ class ComparisonCheck {
   double Effect(const Recent& sums, std::size_t n) const;
 
   MetricKey key_;
+  std::string name_;
   const JudgeOptions* options_;
+  const CheckPolicy* policy_;
+  bool reversed_;
   CheckMethod method_ = CheckMethod::kUndecided;
   double margin_log_ = 0.0;
 

@@ -63,9 +63,8 @@ std::string SentenceFor(const CheckEvidence& e) {
              " needed; watching";
     case Verdict::kPass:
       if (e.non_inferior) {
-        // Row counts are bad when they fall, so their margin reads as a share fewer.
-        const double share =
-            e.unit == "rows" ? -std::expm1(-e.margin_log) : std::expm1(e.margin_log);
+        // A check that is bad when the metric falls reads its margin as a share less.
+        const double share = e.bad_down ? -std::expm1(-e.margin_log) : std::expm1(e.margin_log);
         char margin[32];
         std::snprintf(margin, sizeof margin, "%.0f%%", 100.0 * share);
         return head + "; shown no worse than the " + margin + " margin (evidence " +

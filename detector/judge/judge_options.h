@@ -1,10 +1,12 @@
 // The built-in default rules (design §4): every dataset's null rates, duplicate rate, row count and
-// freshness at alpha = 0.01 per release. The rules language (rules/) will override these per
-// dataset; until then they are the only rules.
+// freshness at alpha = 0.01 per release. The rules language (rules/) overrides these per dataset:
+// the release-wide fields here, and per check through `checks` (CheckPolicy).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
+#include "detector/judge/check_policy.h"
 #include "detector/stats/e_process.h"
 
 namespace canaryd {
@@ -75,6 +77,10 @@ struct JudgeOptions {
   double scale_floor = 0.02;
 
   GaussianMixtureOptions mixture;
+
+  // Per-check policies (severity, direction, margins, warm-ups, absolute limits). Null: every
+  // check's BuiltInPolicy, i.e. the fields above.
+  std::shared_ptr<const CheckPolicySource> checks;
 };
 
 }  // namespace canaryd

@@ -15,35 +15,78 @@ bool IsRate(const MetricKey& key) {
   return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
 }
 
-// The absolute part of a rate margin on the log scale: log((p + abs) / p).
-double AbsoluteRateMarginLog(const BaselineTracker& baseline, int metric, double absolute) {
-  if (!baseline.HasLevel(metric)) return 0.0;
-  const double p = std::exp(baseline.Level(metric));
-  return std::log((p + absolute) / p);
+// A margin that cannot be reached (a rate cannot fall by more than itself): effects never clear
+// it, so the direction is compared but never rolls back on its own.
+constexpr double kUnreachableMarginLog = 50.0;
+// A relative margin of 100% or more downwards would mean "worse than nothing".
+constexpr double kMaxDownShare = 0.999;
+
+// Natural units: a rate or freshness going up, rows going down. The judge's oriented values are
+// positive-is-worse in the metric's built-in direction; a reversed test flips that.
+bool NaturalUp(const ComparisonCheck& test) {
+  return (test.key().kind != MetricKind::kRowCount) != test.reversed();
 }
 
-double MarginLog(const MetricKey& key, int metric, const DatasetContext& ctx) {
-  const JudgeOptions& o = *ctx.options;
-  switch (key.kind) {
-    case MetricKind::kNullRate:
-    case MetricKind::kDuplicateRate:
-      return std::max(std::log1p(o.rate_margin_relative),
-                      AbsoluteRateMarginLog(*ctx.baseline, metric, o.rate_margin_absolute));
-    case MetricKind::kRowCount:
-      return -std::log1p(-o.row_count_margin_relative);
-    case MetricKind::kFreshness:
-      return std::log1p(o.freshness_margin_relative);
-    case MetricKind::kFreshnessTail:
-      return std::log1p(o.freshness_tail_margin_relative);  // see TailMarginLog
+// How much worse, in the test's direction on the log scale, matters: the larger of the relative
+// margin and, for rates, the absolute one at the baseline's level.
+double DirectionalMarginLog(const ComparisonCheck& test, int metric, double relative,
+                            double absolute, const DatasetContext& ctx) {
+  const bool up = NaturalUp(test);
+  double margin = up ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
+  if (IsRate(test.key()) && absolute > 0 && ctx.baseline->HasLevel(metric)) {
+    const double p = std::exp(ctx.baseline->Level(metric));
+    const double absolute_log = up             ? std::log((p + absolute) / p)
+                                : absolute < p ? -std::log((p - absolute) / p)
+                                               : kUnreachableMarginLog;
+    margin = std::max(margin, absolute_log);
   }
-  return 0.0;
+  return margin;
 }
 
-double ToleranceLog(const MetricKey& key, int metric, const DatasetContext& ctx) {
-  const double relative = std::log1p(ctx.options->shadow_tolerance_relative);
-  if (!IsRate(key)) return relative;
-  return std::max(relative,
-                  AbsoluteRateMarginLog(*ctx.baseline, metric, ctx.options->rate_margin_absolute));
+double MarginLog(const ComparisonCheck& test, int metric, const DatasetContext& ctx) {
+  const CheckPolicy& policy = test.policy();
+  return DirectionalMarginLog(test, metric, policy.margin_relative, policy.margin_absolute, ctx);
+}
+
+double ToleranceLog(const ComparisonCheck& test, int metric, const DatasetContext& ctx) {
+  return DirectionalMarginLog(test, metric, ctx.options->shadow_tolerance_relative,
+                              test.policy().margin_absolute, ctx);
+}
+
+// A limit's natural value in one load: a rate, rows, or seconds; empty when the load does not
+// report the metric.
+std::optional<double> NaturalValue(const MetricKey& key, const Sample& sample) {
+  switch (key.kind) {
+    case MetricKind::kRowCount:
+      return static_cast<double>(sample.rows);
+    case MetricKind::kFreshness:
+      return sample.freshness_s;
+    case MetricKind::kDuplicateRate:
+      if (sample.rows == 0 || !sample.duplicates) return std::nullopt;
+      return static_cast<double>(*sample.duplicates) / static_cast<double>(sample.rows);
+    case MetricKind::kNullRate:
+      if (sample.rows == 0) return std::nullopt;
+      for (const ColumnNulls& c : sample.nulls) {
+        if (c.column == key.column) {
+          return static_cast<double>(c.nulls) / static_cast<double>(sample.rows);
+        }
+      }
+      return std::nullopt;
+    case MetricKind::kFreshnessTail:
+      break;
+  }
+  return std::nullopt;
+}
+
+std::string_view UnitOf(const MetricKey& key) {
+  switch (key.kind) {
+    case MetricKind::kRowCount:
+      return "rows";
+    case MetricKind::kFreshness:
+      return "s";
+    default:
+      return "rate";
+  }
 }
 
 double WilsonLowerBound(double successes, double n, double z) {
@@ -66,14 +109,41 @@ void PushBounded(Container* c, typename Container::value_type v) {
 ReleaseJudge::ReleaseJudge(std::string release, std::string dataset, std::int64_t start_ms)
     : release_(std::move(release)), dataset_(std::move(dataset)), start_ms_(start_ms) {}
 
-ComparisonCheck& ReleaseJudge::CheckFor(int metric, const DatasetContext& ctx) {
+CheckPolicy ReleaseJudge::PolicyFor(std::string_view check, const DatasetContext& ctx) const {
+  return ctx.options->checks ? ctx.options->checks->For(check) : BuiltInPolicy(check, *ctx.options);
+}
+
+void ReleaseJudge::AddTest(MetricChecks* checks, const MetricKey& key, bool natural_up,
+                           bool named_direction, const DatasetContext& ctx) {
+  const bool reversed = (key.kind != MetricKind::kRowCount) != natural_up;
+  std::string name = key.Name();
+  if (named_direction) name += natural_up ? " (up)" : " (down)";
+  checks->tests.push_back(std::make_unique<ComparisonCheck>(key, std::move(name), ctx.options,
+                                                            &checks->policy, reversed));
+  if (checks->policy.rolls_back) ++rollback_tests_;
+}
+
+ReleaseJudge::MetricChecks& ReleaseJudge::ChecksFor(int metric, const DatasetContext& ctx) {
   const auto i = static_cast<std::size_t>(metric);
-  if (checks_.size() <= i) checks_.resize(i + 1);
-  if (!checks_[i]) {
-    checks_[i] = std::make_unique<ComparisonCheck>(ctx.registry->key(metric), ctx.options);
-    ++check_count_;
+  if (metrics_.size() <= i) metrics_.resize(i + 1);
+  if (!metrics_[i]) {
+    // The policy is fixed when the release first sees the metric, and lives as long as the
+    // tests that point at it.
+    const MetricKey& key = ctx.registry->key(metric);
+    auto checks = std::make_unique<MetricChecks>();
+    checks->policy = PolicyFor(key.Name(), ctx);
+    const CheckPolicy& policy = checks->policy;
+    if (policy.enabled) {
+      const bool both = policy.bad_up && policy.bad_down;
+      if (policy.bad_up) AddTest(checks.get(), key, /*natural_up=*/true, both, ctx);
+      if (policy.bad_down) AddTest(checks.get(), key, /*natural_up=*/false, both, ctx);
+      if (!policy.limits.empty()) {
+        checks->limits = std::make_unique<LimitWatch>(&checks->policy, UnitOf(key));
+      }
+    }
+    metrics_[i] = std::move(checks);
   }
-  return *checks_[i];
+  return *metrics_[i];
 }
 
 bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& values,
@@ -99,12 +169,20 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
     ++freshness_loads_;
   }
 
-  for (const LoadValue& v : values) CheckFor(v.metric, ctx);
+  for (const LoadValue& v : values) ChecksFor(v.metric, ctx);
   if (sample.freshness_s && ctx.options->freshness_tail_enabled && !tail_check_) {
-    tail_check_ =
-        std::make_unique<ComparisonCheck>(MetricKey{MetricKind::kFreshnessTail, ""}, ctx.options);
-    ++check_count_;
+    // The tail guards freshness: it follows freshness's policy (off, warn), upwards only.
+    const CheckPolicy& freshness = ChecksFor(MetricRegistry::kFreshness, ctx).policy;
+    if (freshness.enabled && freshness.bad_up) {
+      tail_policy_ = freshness;
+      tail_policy_.limits.clear();
+      const MetricKey tail{MetricKind::kFreshnessTail, ""};
+      tail_check_ =
+          std::make_unique<ComparisonCheck>(tail, tail.Name(), ctx.options, &tail_policy_);
+      if (tail_policy_.rolls_back) ++rollback_tests_;
+    }
   }
+  WatchLimits(sample, values, ctx);
   CheckRulesOnCanary(sample, values, ctx);
 
   LoadRecord record{sample.load_id, values};
@@ -130,10 +208,10 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
   ++baseline_loads_;
   if (!sample.schema.empty() && !last_canary_schema_.empty() &&
-      sample.schema != last_canary_schema_ && !rule_failure_) {
-    rule_failure_ =
-        RuleFailure{"schema", "schema: canary " + last_canary_schema_ + " differs from baseline " +
-                                  sample.schema + "; rollback"};
+      sample.schema != last_canary_schema_ && !rule_failure_ && schema_policy_ &&
+      schema_policy_->enabled) {
+    RuleFired(*schema_policy_, "schema",
+              "schema: canary " + last_canary_schema_ + " differs from baseline " + sample.schema);
   }
 
   LoadRecord record{sample.load_id, values};
@@ -185,19 +263,20 @@ void ReleaseJudge::Pair(const LoadRecord& canary, const LoadRecord& baseline,
   for (const LoadValue& c : canary.values) {
     for (const LoadValue& b : baseline.values) {
       if (b.metric != c.metric) continue;
-      const MetricKey& key = ctx.registry->key(c.metric);
-      CheckFor(c.metric, ctx)
-          .ObservePaired(GroupOf(c), GroupOf(b), ctx.baseline->Counts(c.metric),
-                         MarginLog(key, c.metric, ctx), ToleranceLog(key, c.metric, ctx));
+      for (const auto& test : ChecksFor(c.metric, ctx).tests) {
+        test->ObservePaired(GroupOf(c), GroupOf(b), ctx.baseline->Counts(c.metric),
+                            MarginLog(*test, c.metric, ctx), ToleranceLog(*test, c.metric, ctx));
+      }
     }
   }
 }
 
 std::vector<const ComparisonCheck*> ReleaseJudge::AllChecks() const {
   std::vector<const ComparisonCheck*> all;
-  all.reserve(checks_.size() + 1);
-  for (const auto& check : checks_) {
-    if (check) all.push_back(check.get());
+  all.reserve(metrics_.size() + 1);
+  for (const auto& checks : metrics_) {
+    if (!checks) continue;
+    for (const auto& test : checks->tests) all.push_back(test.get());
   }
   if (tail_check_) all.push_back(tail_check_.get());
   return all;
@@ -247,9 +326,9 @@ void ReleaseJudge::ScoreTail(const std::vector<LoadRecord>& canary,
 }
 
 void ReleaseJudge::SnapshotGroupScales(const DatasetContext& ctx) {
-  group_scales_.assign(checks_.size(), GroupScale{});
-  for (std::size_t m = 0; m < checks_.size(); ++m) {
-    if (!checks_[m]) continue;
+  group_scales_.assign(metrics_.size(), GroupScale{});
+  for (std::size_t m = 0; m < metrics_.size(); ++m) {
+    if (!metrics_[m] || metrics_[m]->tests.empty()) continue;
     group_scales_[m].scale = ctx.baseline->Scale(static_cast<int>(m));
     group_scales_[m].counts = ctx.baseline->Counts(static_cast<int>(m));
     group_scales_[m].bounds = ctx.baseline->Bounds(static_cast<int>(m));
@@ -257,8 +336,8 @@ void ReleaseJudge::SnapshotGroupScales(const DatasetContext& ctx) {
 }
 
 void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
-  for (std::size_t m = 0; m < checks_.size() && m < group_scales_.size(); ++m) {
-    if (!checks_[m]) continue;
+  for (std::size_t m = 0; m < metrics_.size() && m < group_scales_.size(); ++m) {
+    if (!metrics_[m] || metrics_[m]->tests.empty()) continue;
     const int metric = static_cast<int>(m);
     ArmGroup canary, baseline;
     for (const LoadRecord& r : canary_pending_) {
@@ -274,32 +353,74 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
     if (canary.loads == 0 || baseline.loads == 0) continue;
     Finish(&canary);
     Finish(&baseline);
-    checks_[m]->ObserveSplit(canary, baseline, group_scales_[m].scale, group_scales_[m].counts,
-                             MarginLog(checks_[m]->key(), metric, ctx));
+    for (const auto& test : metrics_[m]->tests) {
+      test->ObserveSplit(canary, baseline, group_scales_[m].scale, group_scales_[m].counts,
+                         MarginLog(*test, metric, ctx));
+    }
   }
   ScoreTail(canary_pending_, baseline_pending_, ctx);
   canary_pending_.clear();
   baseline_pending_.clear();
 }
 
+void ReleaseJudge::RuleFired(const CheckPolicy& policy, std::string check, std::string sentence) {
+  if (policy.rolls_back) {
+    if (!rule_failure_) rule_failure_ = RuleFailure{std::move(check), sentence + "; rollback"};
+    return;
+  }
+  // A warning is shown once per check: a schema that stays different is one finding.
+  for (const RuleFailure& w : rule_warnings_) {
+    if (w.check == check) return;
+  }
+  rule_warnings_.push_back(
+      RuleFailure{std::move(check), sentence + "; warning only (severity warn)"});
+}
+
+void ReleaseJudge::WatchLimits(const Sample& sample, const std::vector<LoadValue>& values,
+                               const DatasetContext& ctx) {
+  for (const LoadValue& v : values) {
+    MetricChecks& checks = ChecksFor(v.metric, ctx);
+    if (!checks.limits) continue;
+    const std::optional<double> value = NaturalValue(ctx.registry->key(v.metric), sample);
+    if (!value) continue;
+    if (const auto failed = checks.limits->Observe(*value, sample.load_id)) {
+      const CheckEvidence e = checks.limits->Evidence(*failed);
+      if (checks.policy.rolls_back && !rule_failure_) {
+        rule_failure_ = RuleFailure{e.check, e.sentence};
+      }
+    }
+  }
+}
+
+bool ReleaseJudge::LimitsHoldPromotion() const {
+  for (const auto& checks : metrics_) {
+    if (!checks || !checks->limits || !checks->policy.rolls_back) continue;
+    if (checks->limits->Breaking() || !checks->limits->AllEvaluated()) return true;
+  }
+  return false;
+}
+
 void ReleaseJudge::CheckRulesOnCanary(const Sample& sample, const std::vector<LoadValue>& values,
                                       const DatasetContext& ctx) {
   if (rule_failure_) return;
+  if (!schema_policy_) schema_policy_ = PolicyFor("schema", ctx);
   const std::string& base_schema = ctx.baseline->schema();
-  if (!sample.schema.empty() && !base_schema.empty() && sample.schema != base_schema) {
-    rule_failure_ =
-        RuleFailure{"schema", "schema: canary " + sample.schema + " differs from baseline " +
-                                  base_schema + "; rollback"};
-    return;
+  if (schema_policy_->enabled && !sample.schema.empty() && !base_schema.empty() &&
+      sample.schema != base_schema) {
+    RuleFired(*schema_policy_, "schema",
+              "schema: canary " + sample.schema + " differs from baseline " + base_schema);
+    if (rule_failure_) return;
   }
   for (const LoadValue& v : values) {
     const MetricKey& key = ctx.registry->key(v.metric);
     if (key.kind != MetricKind::kNullRate || !v.every_row) continue;
+    const CheckPolicy& policy = ChecksFor(v.metric, ctx).policy;
+    if (!policy.enabled) continue;
     if (ctx.baseline->Reported(v.metric) && !ctx.baseline->LastAllNull(v.metric)) {
-      rule_failure_ =
-          RuleFailure{key.Name(), key.Name() + ": every row null in canary load " + sample.load_id +
-                                      " while the baseline's are not; rollback"};
-      return;
+      RuleFired(policy, key.Name(),
+                key.Name() + ": every row null in canary load " + sample.load_id +
+                    " while the baseline's are not");
+      if (rule_failure_) return;
     }
   }
 }
@@ -343,21 +464,29 @@ void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContex
 }
 
 double ReleaseJudge::LogThreshold(const DatasetContext& ctx) const {
-  // Bonferroni on e-values: each of the K statistical checks gets alpha / K.
-  return std::log(static_cast<double>(std::max(1, check_count_)) / ctx.options->alpha);
+  // Bonferroni on e-values: each of the K tests that can roll back gets alpha / K (a warn-only
+  // check spends none of the release's false-rollback budget).
+  return std::log(static_cast<double>(std::max(1, rollback_tests_)) / ctx.options->alpha);
 }
+
+namespace {
+int ToleranceLoads(const ComparisonCheck& check, const JudgeOptions& o) {
+  return check.policy().critical ? 1 : o.shadow_tolerance_loads;
+}
+}  // namespace
 
 Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
                                          const DatasetContext& ctx) const {
   const JudgeOptions& o = *ctx.options;
+  const CheckPolicy& policy = check.policy();
   if (baseline_loads_ == 0) return Verdict::kInconclusive;
-  if (canary_loads_ < static_cast<std::uint64_t>(o.min_canary_loads) ||
-      baseline_loads_ < static_cast<std::uint64_t>(o.min_baseline_loads)) {
+  if (canary_loads_ < static_cast<std::uint64_t>(policy.warm_up_canary) ||
+      baseline_loads_ < static_cast<std::uint64_t>(policy.warm_up_baseline)) {
     return Verdict::kNotEvaluated;
   }
   // The shadow tolerance rule needs no scale, so it applies before the scores have one.
-  if (o.shadow_tolerance_enabled && check.divergent_streak() >= o.shadow_tolerance_loads) {
-    return Verdict::kFail;
+  if (o.shadow_tolerance_enabled && check.divergent_streak() >= ToleranceLoads(check, o)) {
+    return policy.rolls_back ? Verdict::kFail : Verdict::kWarn;
   }
   if (check.observations() == 0) return Verdict::kNotEvaluated;
   const double log_threshold = LogThreshold(ctx);
@@ -368,7 +497,9 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
   const bool practical =
       (check.RecentEffect() >= check.margin_log() || check.TotalEffect() >= check.margin_log()) &&
       check.TotalEffect() > 0;
-  if (check.log_e_regression() >= log_threshold && practical) return Verdict::kFail;
+  if (check.log_e_regression() >= log_threshold && practical) {
+    return policy.rolls_back ? Verdict::kFail : Verdict::kWarn;
+  }
   // A difference shown to be smaller than the margin passes even when it is certainly real.
   if (NonInferior(check, ctx)) return Verdict::kPass;
   if (check.log_e_regression() >= 0.5 * log_threshold && check.RecentEffect() > 0) {
@@ -384,9 +515,9 @@ bool ReleaseJudge::NonInferior(const ComparisonCheck& check, const DatasetContex
   // A rate with no counts at all in the canary (a key column never null) cannot be compared by
   // ratio, but n rows without a single count make a rate above the absolute margin a unlikely:
   // P(no count in n rows | rate >= a) <= exp(-n a), and the event only shrinks as n grows.
-  return check.method() == CheckMethod::kCounts && check.canary_count_total() == 0 &&
-         static_cast<double>(check.canary_rows_total()) * ctx.options->rate_margin_absolute >=
-             needed;
+  return check.method() == CheckMethod::kCounts && !check.reversed() &&
+         check.canary_count_total() == 0 &&
+         static_cast<double>(check.canary_rows_total()) * check.policy().margin_absolute >= needed;
 }
 
 bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
@@ -396,7 +527,7 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     return true;
   }
   const ComparisonCheck* worst = nullptr;
-  bool all_non_inferior = true;
+  bool all_non_inferior = !LimitsHoldPromotion();
   int evaluated = 0;
   for (const ComparisonCheck* check : AllChecks()) {
     const Verdict v = StatisticalVerdict(*check, ctx);
@@ -415,19 +546,21 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     }
     if (check->observations() == 0) continue;  // never comparable: does not block promotion
     ++evaluated;
+    // A warn-only check informs; it neither rolls back nor holds promotion.
+    if (!check->policy().rolls_back) continue;
     if (v != Verdict::kPass || !NonInferior(*check, ctx)) all_non_inferior = false;
   }
   if (worst != nullptr) {
     const bool tolerance_rule = ctx.options->shadow_tolerance_enabled &&
-                                worst->divergent_streak() >= ctx.options->shadow_tolerance_loads &&
+                                worst->divergent_streak() >= ToleranceLoads(*worst, *ctx.options) &&
                                 worst->log_e_regression() < LogThreshold(ctx);
     // A statistical reason is the deciding check's sentence, written when the view is frozen.
     std::string reason =
         tolerance_rule
-            ? worst->key().Name() + ": paired difference beyond the shadow tolerance on " +
+            ? worst->name() + ": paired difference beyond the shadow tolerance on " +
                   std::to_string(worst->divergent_streak()) + " consecutive loads; rollback"
             : std::string();
-    Decide(Decision::kRollback, ts_ms, worst->key().Name(), std::move(reason));
+    Decide(Decision::kRollback, ts_ms, worst->name(), std::move(reason));
     return true;
   }
   if (evaluated > 0 && all_non_inferior &&
@@ -451,8 +584,9 @@ void ReleaseJudge::Decide(Decision decision, std::int64_t ts_ms, std::string che
 CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict verdict,
                                         const DatasetContext& ctx) const {
   CheckEvidence e;
-  e.check = check.key().Name();
+  e.check = check.name();
   e.verdict = verdict;
+  e.bad_down = !NaturalUp(check);
   const bool counts = check.method() == CheckMethod::kCounts;
   if (check.paired_observations() > 0) {
     e.method = counts ? "paired_counts" : "paired";
@@ -549,20 +683,34 @@ ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
   view.reason = reason_;
   for (const ComparisonCheck* check : AllChecks()) {
     Verdict v = StatisticalVerdict(*check, ctx);
-    if (decision_ == Decision::kRollback && deciding_check_ == check->key().Name()) {
+    if (decision_ == Decision::kRollback && deciding_check_ == check->name()) {
       v = Verdict::kFail;
     }
     view.checks.push_back(EvidenceFor(*check, v, ctx));
   }
-  if (rule_failure_) {
+  for (const auto& checks : metrics_) {
+    if (!checks || !checks->limits) continue;
+    for (std::size_t i = 0; i < checks->limits->size(); ++i) {
+      view.checks.push_back(checks->limits->Evidence(i));
+    }
+  }
+  const auto add_rule = [&](const RuleFailure& rule, Verdict verdict) {
     CheckEvidence e;
-    e.check = rule_failure_->check;
-    e.verdict = Verdict::kFail;
+    e.check = rule.check;
+    e.verdict = verdict;
     e.method = "rule";
     e.canary_loads = canary_loads_;
     e.baseline_loads = baseline_loads_;
-    e.sentence = rule_failure_->sentence;
+    e.sentence = rule.sentence;
     view.checks.push_back(std::move(e));
+  };
+  for (const RuleFailure& warning : rule_warnings_) add_rule(warning, Verdict::kWarn);
+  // A limit's failure is already shown by its own evidence line.
+  if (rule_failure_ &&
+      std::none_of(view.checks.begin(), view.checks.end(), [&](const CheckEvidence& e) {
+        return e.check == rule_failure_->check && e.method == "limit";
+      })) {
+    add_rule(*rule_failure_, Verdict::kFail);
   }
   if (late_share_) {
     CheckEvidence e;

@@ -14,6 +14,7 @@
 #include "detector/judge/baseline_tracker.h"
 #include "detector/judge/comparison_check.h"
 #include "detector/judge/judge_options.h"
+#include "detector/judge/limit_watch.h"
 #include "detector/judge/metric.h"
 #include "detector/judge/verdict.h"
 
@@ -64,10 +65,26 @@ class ReleaseJudge {
     std::string check;
     std::string sentence;
   };
+  // One metric's checks under its policy: a statistical test per bad direction (none when the
+  // check is off) and its absolute limits.
+  struct MetricChecks {
+    CheckPolicy policy;
+    std::vector<std::unique_ptr<ComparisonCheck>> tests;
+    std::unique_ptr<LimitWatch> limits;
+  };
 
-  ComparisonCheck& CheckFor(int metric, const DatasetContext& ctx);
-  // Every statistical check, the freshness tail included.
+  MetricChecks& ChecksFor(int metric, const DatasetContext& ctx);
+  CheckPolicy PolicyFor(std::string_view check, const DatasetContext& ctx) const;
+  void AddTest(MetricChecks* checks, const MetricKey& key, bool natural_up, bool named_direction,
+               const DatasetContext& ctx);
+  // Every statistical test, the freshness tail included.
   std::vector<const ComparisonCheck*> AllChecks() const;
+  void WatchLimits(const Sample& sample, const std::vector<LoadValue>& values,
+                   const DatasetContext& ctx);
+  // A rule (schema, all-null column, absolute limit) fired: a rollback, or a warning when its
+  // policy's severity is warn.
+  void RuleFired(const CheckPolicy& policy, std::string check, std::string sentence);
+  bool LimitsHoldPromotion() const;
   void ScoreTail(const std::vector<LoadRecord>& canary, const std::vector<LoadRecord>& baseline,
                  const DatasetContext& ctx);
   double TailMarginLog(const DatasetContext& ctx) const;
@@ -101,9 +118,11 @@ class ReleaseJudge {
   int regular_runs_ = 0;
   std::string last_canary_schema_;
 
-  std::vector<std::unique_ptr<ComparisonCheck>> checks_;  // by metric id; null if not reported
-  int check_count_ = 0;
+  std::vector<std::unique_ptr<MetricChecks>> metrics_;  // by metric id; null if not reported
+  int rollback_tests_ = 0;  // tests that can roll back: the Bonferroni K
+  CheckPolicy tail_policy_;
   std::unique_ptr<ComparisonCheck> tail_check_;  // freshness_tail; null until freshness is seen
+  std::optional<CheckPolicy> schema_policy_;
   std::optional<BernoulliMixtureEProcess> late_share_;  // share of loads missing the SLO
   std::uint64_t freshness_loads_ = 0;
 
@@ -119,6 +138,7 @@ class ReleaseJudge {
   std::vector<GroupScale> group_scales_;  // by metric, as of the current group's start
 
   std::optional<RuleFailure> rule_failure_;
+  std::vector<RuleFailure> rule_warnings_;  // rules of severity warn that fired
   std::optional<ReleaseDatasetView> frozen_;
   Decision decision_ = Decision::kContinue;
   std::int64_t decided_at_ms_ = 0;

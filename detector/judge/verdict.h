@@ -38,6 +38,7 @@ struct CheckEvidence {
   // Effect on the log scale, oriented so that positive is bad, and the practical margin.
   double effect_log = 0.0;
   double margin_log = 0.0;
+  bool bad_down = false;  // the tested direction: the metric falling (rows) rather than rising
 
   // Estimates in natural units (a rate, rows per load, seconds) over the release's span.
   double canary_estimate = 0.0;

@@ -45,7 +45,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const canaryd::EffectiveRules effective = rules.Resolve(dataset, columns);
     if (effective.checks.empty()) std::abort();
     (void)effective.NullRateFor("email");
-    (void)canaryd::PlanJudge(effective, rules.fleet_freshness());
+    (void)canaryd::ToJudgeOptions(effective, rules.fleet_freshness());
+    for (const canaryd::EffectiveCheck& check : effective.checks) {
+      (void)canaryd::ToCheckPolicy(check);
+    }
   }
   (void)canaryd::RulesSummaryText(rules);
   (void)canaryd::RulesSummaryJson(rules).dump();

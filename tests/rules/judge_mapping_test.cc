@@ -9,24 +9,32 @@ namespace canaryd {
 namespace {
 
 using ::canaryd::testing::Parse;
-using ::testing::IsEmpty;
 using ::testing::SizeIs;
+
+std::shared_ptr<const RuleSet> Shared(RuleSet rules) {
+  return std::make_shared<const RuleSet>(std::move(rules));
+}
 
 TEST(JudgeMapping, BuiltInRulesAreExactlyTheJudgesDefaults) {
   RuleSet rules;
-  JudgePlan plan = PlanJudge(rules.Resolve("d"), rules.fleet_freshness());
+  const JudgeOptions options = ToJudgeOptions(rules.Resolve("d"), rules.fleet_freshness());
   const JudgeOptions defaults;
-  EXPECT_EQ(plan.options.alpha, defaults.alpha);
-  EXPECT_EQ(plan.options.min_canary_loads, defaults.min_canary_loads);
-  EXPECT_EQ(plan.options.min_baseline_loads, defaults.min_baseline_loads);
-  EXPECT_EQ(plan.options.rate_margin_relative, defaults.rate_margin_relative);
-  EXPECT_EQ(plan.options.rate_margin_absolute, defaults.rate_margin_absolute);
-  EXPECT_EQ(plan.options.row_count_margin_relative, defaults.row_count_margin_relative);
-  EXPECT_EQ(plan.options.freshness_margin_relative, defaults.freshness_margin_relative);
-  EXPECT_EQ(plan.options.silent_min_ms, defaults.silent_min_ms);
-  EXPECT_EQ(plan.options.freshness_slo_s, defaults.freshness_slo_s);
-  EXPECT_EQ(plan.options.freshness_slo_share, defaults.freshness_slo_share);
-  EXPECT_THAT(plan.extras, IsEmpty());
+  EXPECT_EQ(options.alpha, defaults.alpha);
+  EXPECT_EQ(options.min_canary_loads, defaults.min_canary_loads);
+  EXPECT_EQ(options.min_baseline_loads, defaults.min_baseline_loads);
+  EXPECT_EQ(options.rate_margin_relative, defaults.rate_margin_relative);
+  EXPECT_EQ(options.rate_margin_absolute, defaults.rate_margin_absolute);
+  EXPECT_EQ(options.row_count_margin_relative, defaults.row_count_margin_relative);
+  EXPECT_EQ(options.freshness_margin_relative, defaults.freshness_margin_relative);
+  EXPECT_EQ(options.silent_min_ms, defaults.silent_min_ms);
+  EXPECT_EQ(options.freshness_slo_s, defaults.freshness_slo_s);
+  EXPECT_EQ(options.freshness_slo_share, defaults.freshness_slo_share);
+  // Every check's policy from the built-in rules is the judge's own behaviour.
+  const RulesCheckPolicies policies(Shared(RuleSet()), "d");
+  for (const char* check :
+       {"null_rate(email)", "null_rate(*)", "duplicate_rate", "row_count", "freshness", "schema"}) {
+    EXPECT_EQ(policies.For(check), BuiltInPolicy(check, defaults)) << check;
+  }
 }
 
 TEST(JudgeMapping, ReleaseLevelSettingsBecomeOptions) {
@@ -59,14 +67,18 @@ datasets:
   EXPECT_DOUBLE_EQ(o.freshness_slo_s, 600);
   EXPECT_DOUBLE_EQ(o.freshness_slo_share, 0.99);
   EXPECT_DOUBLE_EQ(o.promote_alpha, 0.1);  // not a rules knob: from base
-  // duplicate_rate keeps the built-in rate margin, which the options no longer say.
-  JudgePlan plan = PlanJudge(rules.Resolve("d"), rules.fleet_freshness(), base);
-  ASSERT_THAT(plan.extras, SizeIs(1));
-  EXPECT_EQ(plan.extras[0].check, "duplicate_rate");
-  EXPECT_DOUBLE_EQ(plan.extras[0].margin->relative, 0.2);
+  // duplicate_rate keeps the built-in rate margin in its own policy; columns take null_rate(*).
+  const RulesCheckPolicies policies(Shared(rules), "d");
+  EXPECT_DOUBLE_EQ(policies.For("duplicate_rate").margin_relative, 0.2);
+  EXPECT_DOUBLE_EQ(policies.For("null_rate(anything)").margin_relative, 0.3);
+  EXPECT_DOUBLE_EQ(policies.For("null_rate(anything)").margin_absolute, 0.002);
+  EXPECT_EQ(policies.For("row_count").warm_up_canary, 4);
+  const JudgeOptions with_checks = JudgeOptionsFor(Shared(rules), "d", base);
+  ASSERT_NE(with_checks.checks, nullptr);
+  EXPECT_DOUBLE_EQ(with_checks.checks->For("freshness").margin_relative, 0.5);
 }
 
-TEST(JudgeMapping, WhatTheJudgeDoesNotSupportYetIsListedPerCheck) {
+TEST(JudgeMapping, EveryCheckSettingBecomesItsPolicy) {
   RuleSet rules = Parse(R"(
 version: 1
 datasets:
@@ -75,32 +87,39 @@ datasets:
       - null_rate(email) < 2%
       - null_rate(phone): off
       - null_rate(discount): {margin: +1pp}
+      - null_rate(tmp_*): {severity: warn}
       - row_count: {bad: both, critical: true}
-      - freshness: {severity: warn, warm_up: 8}
+      - freshness p95 < 15m:
+          severity: warn
+          warm_up: 8
       - schema: {severity: warn}
 )");
-  JudgePlan plan = PlanJudge(rules.Resolve("analytics.customers"), rules.fleet_freshness());
-  ASSERT_THAT(plan.extras, SizeIs(6));
-  const CheckExtras& discount = plan.extras[0];
-  EXPECT_EQ(discount.check, "null_rate(discount)");
-  EXPECT_DOUBLE_EQ(discount.margin->absolute, 0.01);
-  const CheckExtras& email = plan.extras[1];
-  EXPECT_EQ(email.check, "null_rate(email)");
+  const RulesCheckPolicies policies(Shared(rules), "analytics.customers");
+  const CheckPolicy email = policies.For("null_rate(email)");
   ASSERT_THAT(email.limits, SizeIs(1));
+  EXPECT_EQ(email.limits[0].op, LimitOp::kLess);
+  EXPECT_DOUBLE_EQ(email.limits[0].value, 0.02);
+  EXPECT_EQ(email.limits[0].text, "null_rate(email) < 2%");
   EXPECT_EQ(email.confirm_loads, 3);
-  EXPECT_FALSE(email.margin);
-  EXPECT_TRUE(plan.extras[2].disabled);
-  const CheckExtras& rows = plan.extras[3];
-  EXPECT_EQ(rows.check, "row_count");
-  EXPECT_EQ(*rows.bad, BadDirection::kBoth);
+  EXPECT_TRUE(email.rolls_back);
+  EXPECT_FALSE(policies.For("null_rate(phone)").enabled);
+  EXPECT_DOUBLE_EQ(policies.For("null_rate(discount)").margin_absolute, 0.01);
+  // A column the file never names takes a matching glob's rule, resolved when it appears.
+  EXPECT_FALSE(policies.For("null_rate(tmp_load)").rolls_back);
+  EXPECT_TRUE(policies.For("null_rate(other)").rolls_back);
+  const CheckPolicy rows = policies.For("row_count");
+  EXPECT_TRUE(rows.bad_up);
+  EXPECT_TRUE(rows.bad_down);
   EXPECT_TRUE(rows.critical);
   EXPECT_EQ(rows.confirm_loads, 1);
-  const CheckExtras& fresh = plan.extras[4];
-  EXPECT_EQ(fresh.severity, Severity::kWarn);
-  EXPECT_EQ(*fresh.warm_up_canary, 8);
-  EXPECT_EQ(*fresh.warm_up_baseline, 8);
-  EXPECT_EQ(plan.extras[5].check, "schema");
-  EXPECT_EQ(plan.extras[5].severity, Severity::kWarn);
+  const CheckPolicy fresh = policies.For("freshness");
+  EXPECT_FALSE(fresh.rolls_back);
+  EXPECT_EQ(fresh.warm_up_canary, 8);
+  EXPECT_EQ(fresh.warm_up_baseline, 8);
+  ASSERT_THAT(fresh.limits, SizeIs(1));
+  EXPECT_DOUBLE_EQ(*fresh.limits[0].quantile, 0.95);
+  EXPECT_DOUBLE_EQ(fresh.limits[0].value, 900);
+  EXPECT_FALSE(policies.For("schema").rolls_back);
 }
 
 }  // namespace

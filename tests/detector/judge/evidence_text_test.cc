@@ -259,6 +259,7 @@ TEST(EvidenceSentence, PassWarnAndWarmUpSentences) {
   EXPECT_EQ(SentenceFor(e), "row_count: warming up (12 canary, 30 baseline loads so far)");
   e.verdict = Verdict::kPass;
   e.non_inferior = true;
+  e.bad_down = true;  // fewer rows is worse: the margin reads as a share less
   e.margin_log = -std::log1p(-0.10);
   e.log_e_non_inferiority = std::log(25.0);
   e.log_promote_threshold = std::log(20.0);
