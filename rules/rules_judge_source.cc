@@ -9,14 +9,26 @@ JudgeOptions RulesJudgeSource::For(const std::string& dataset) const {
   return JudgeOptionsFor(rules_, dataset, base_);
 }
 
-std::shared_ptr<const RulesJudgeSource> LoadRulesSource(const std::string& path,
-                                                        std::vector<std::string>* errors) {
-  RulesResult result = LoadRulesFile(path);
+namespace {
+std::shared_ptr<const RulesJudgeSource> SourceOf(RulesResult result,
+                                                 std::vector<std::string>* errors) {
   if (result.has_error()) {
     for (const RuleError& e : result.error()) errors->push_back(FormatRuleError(e));
     return nullptr;
   }
   return std::make_shared<const RulesJudgeSource>(std::move(result).value());
+}
+}  // namespace
+
+std::shared_ptr<const RulesJudgeSource> LoadRulesSource(const std::string& path,
+                                                        std::vector<std::string>* errors) {
+  return SourceOf(LoadRulesFile(path), errors);
+}
+
+std::shared_ptr<const RulesJudgeSource> ParseRulesSource(std::string_view yaml,
+                                                         std::string_view file_name,
+                                                         std::vector<std::string>* errors) {
+  return SourceOf(ParseRules(yaml, file_name), errors);
 }
 
 }  // namespace canaryd

@@ -29,5 +29,9 @@ class RulesJudgeSource : public JudgeOptionsSource {
 // "file:line:column: message (hint)" lines; nothing else changes (safe for a reload).
 std::shared_ptr<const RulesJudgeSource> LoadRulesSource(const std::string& path,
                                                         std::vector<std::string>* errors);
+// The same from YAML text (errors name `file_name`).
+std::shared_ptr<const RulesJudgeSource> ParseRulesSource(std::string_view yaml,
+                                                         std::string_view file_name,
+                                                         std::vector<std::string>* errors);
 
 }  // namespace canaryd

@@ -10,6 +10,7 @@
 #include "detector/signal/decision_message.h"
 #include "metrics/duration_histogram.h"
 #include "rules/rules_judge_source.h"
+#include "rules/rules_summary.h"
 
 namespace canaryd {
 
@@ -31,11 +32,15 @@ Daemon::~Daemon() {
 
 bool Daemon::Start(std::string* error) {
   std::shared_ptr<const RulesJudgeSource> rules;
-  if (!config_.rules_file.empty()) {
+  if (!config_.rules_file.empty() || !config_.rules_yaml.empty()) {
     std::vector<std::string> errors;
-    rules = LoadRulesSource(config_.rules_file, &errors);
+    const std::string& name =
+        config_.rules_file.empty() ? config_.rules_yaml_name : config_.rules_file;
+    rules = config_.rules_file.empty()
+                ? ParseRulesSource(config_.rules_yaml, config_.rules_yaml_name, &errors)
+                : LoadRulesSource(config_.rules_file, &errors);
     if (!rules) {
-      *error = "rules file " + config_.rules_file + " has errors:";
+      *error = "rules file " + name + " has errors:";
       for (const std::string& e : errors) *error += "\n  " + e;
       return false;
     }
@@ -83,6 +88,10 @@ bool Daemon::Start(std::string* error) {
   engine_options.shards = config_.shards;
   engine_options.retire_after_ms = config_.retire_after_ms;
   engine_options.rules = rules;
+  {
+    std::lock_guard<std::mutex> lock(rules_mu_);
+    rules_ = rules;
+  }
   apply_time_ = std::make_unique<DurationHistogram>();
   start_time_s_ =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -210,6 +219,21 @@ std::string Daemon::NotReadyReason() const {
   return "rebuilding the open releases of the assigned partitions";
 }
 
+std::string Daemon::RulesJson(const std::string& dataset) const {
+  std::shared_ptr<const RulesJudgeSource> rules;
+  {
+    std::lock_guard<std::mutex> lock(rules_mu_);
+    rules = rules_;
+  }
+  const RuleSet built_in;
+  const RuleSet& set = rules ? rules->rules() : built_in;
+  nlohmann::json j =
+      dataset.empty() ? RulesSummaryJson(set) : EffectiveRulesJson(set.Resolve(dataset));
+  // Running releases keep the rules they started with; these are what a new release gets.
+  j["applies_to"] = "releases that start from now on";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 bool Daemon::ReloadRules(std::string* error) {
   if (config_.rules_file.empty()) {
     *error = "no rules file configured (rules:)";
@@ -221,6 +245,10 @@ bool Daemon::ReloadRules(std::string* error) {
     *error = "kept the previous rules; " + config_.rules_file + " has errors:";
     for (const std::string& e : errors) *error += "\n  " + e;
     return false;
+  }
+  {
+    std::lock_guard<std::mutex> lock(rules_mu_);
+    rules_ = rules;
   }
   engine_->SetRules(std::move(rules));
   return true;

@@ -60,6 +60,7 @@ class Daemon : public VerdictSource, private DecisionSink, private ApplyObserver
   HealthStats Health() const override;
   bool Ready() const override { return consumer_ && consumer_->Ready(); }
   std::string NotReadyReason() const override;
+  std::string RulesJson(const std::string& dataset) const override;
 
   // Readers (any thread).
   EngineStats EngineCounters() const { return engine_->Stats(); }
@@ -84,6 +85,9 @@ class Daemon : public VerdictSource, private DecisionSink, private ApplyObserver
   std::unique_ptr<ActionDispatcher> actions_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<class DurationHistogram> apply_time_;
+  // The rules new releases get (built-in when null); swapped whole on reload.
+  mutable std::mutex rules_mu_;
+  std::shared_ptr<const class RulesJudgeSource> rules_;
   double start_time_s_ = 0;
 
   mutable std::mutex decisions_mu_;

@@ -29,7 +29,11 @@ struct DaemonConfig {
   std::vector<ActionConfig> actions;
   std::string audit_log;  // JSON lines of every action attempt; "-" = stderr; empty = none
   // rules:
-  std::string rules_file;  // empty: the built-in default rules
+  std::string rules_file;  // empty: rules_yaml, else the built-in default rules
+  // Rules given inline (the demo's compiled-in file), named rules_yaml_name in errors; not a
+  // config key. SIGHUP reloads need a file.
+  std::string rules_yaml;
+  std::string rules_yaml_name;
   // engine:
   int shards = 2;
   std::int64_t checkpoint_interval_ms = 1000;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detector/daemon/daemon.h"
+#include "detector/daemon/demo_rules.h"
 #include "detector/sample_encoder.h"
 #include "detector/sim/load_simulator.h"
 #include "detector/timestamp.h"
@@ -124,18 +125,21 @@ std::vector<SignalRecord> ReadSignals(const std::string& bootstrap, const std::s
   return out;
 }
 
-// One line per release: how many checks pass, and the check closest to a rollback.
+// One line per release: how many checks pass, and the check closest to a rollback: a failing
+// one, else a warning, else the statistical test with the most evidence for its threshold.
 std::string CheckSummary(const ReleaseDatasetView& v) {
+  const auto rank = [](const CheckEvidence& e) {
+    if (e.verdict == Verdict::kFail) return 2;
+    if (e.verdict == Verdict::kWarn) return 1;
+    return e.log_threshold > 0 ? 0 : -1;  // limits and rules carry no evidence to compare
+  };
   const CheckEvidence* worst = nullptr;
   std::size_t pass = 0;
   for (const CheckEvidence& e : v.checks) {
     pass += e.verdict == Verdict::kPass ? 1 : 0;
-    if (e.verdict == Verdict::kFail) {
-      worst = &e;
-      break;
-    }
-    if (worst == nullptr ||
-        e.log_e_regression - e.log_threshold > worst->log_e_regression - worst->log_threshold) {
+    if (worst == nullptr || rank(e) > rank(*worst) ||
+        (rank(e) == rank(*worst) &&
+         e.log_e_regression - e.log_threshold > worst->log_e_regression - worst->log_threshold)) {
       worst = &e;
     }
   }
@@ -155,6 +159,8 @@ int RunDemo(const DemoOptions& options, std::ostream& out) {
   config.embedded_partitions = 2;
   config.checkpoint_interval_ms = 500;
   config.http_listen = "127.0.0.1:0";  // never collides with a daemon already on 8787
+  config.rules_yaml = std::string(DemoRulesYaml());
+  config.rules_yaml_name = std::string(kDemoRulesName);
   Daemon daemon(config, nullptr);
   std::string error;
   if (!daemon.Start(&error)) {
@@ -164,6 +170,7 @@ int RunDemo(const DemoOptions& options, std::ostream& out) {
   out << "canaryd demo: embedded Kafka broker on " << daemon.bootstrap_servers()
       << " (any Kafka client can produce to topic " << config.topics.front() << ")\n"
       << "  HTTP API on http://127.0.0.1:" << daemon.http_port() << "/v1/releases\n"
+      << "  rules: " << kDemoRulesName << " (built in; `canaryd check-rules` shows them)\n"
       << "  baseline and canary loads of analytics.orders (release " << kGoodRelease
       << ", healthy)\n  and analytics.customers (release " << kBadRelease
       << ", email null rate 1% -> 3% after its 5th canary load),\n"

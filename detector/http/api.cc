@@ -192,12 +192,15 @@ ApiResponse ApiHandler::Handle(std::string_view method, std::string_view target,
 ApiResponse ApiHandler::Route(std::string_view method, std::string_view path,
                               std::string_view authorization) const {
   constexpr std::string_view kReleases = "/v1/releases";
+  constexpr std::string_view kRules = "/v1/rules";
   const bool known = path == "/healthz" || path == "/readyz" || path == "/metrics" ||
                      path == kReleases || path == "/v1/releases/" ||
-                     path.starts_with("/v1/releases/");
+                     path.starts_with("/v1/releases/") || path == kRules ||
+                     path.starts_with("/v1/rules/");
   if (!known) {
-    return ErrorResponse(404, "not_found",
-                         "no such route; try /v1/releases, /metrics, /healthz or /readyz");
+    return ErrorResponse(
+        404, "not_found",
+        "no such route; try /v1/releases, /v1/rules, /metrics, /healthz or /readyz");
   }
   if (method != "GET") {
     ApiResponse r = ErrorResponse(405, "method_not_allowed", "only GET is supported");
@@ -220,6 +223,18 @@ ApiResponse ApiHandler::Route(std::string_view method, std::string_view path,
     ApiResponse r;
     r.content_type = std::string(kMetricsContentType);
     r.body = exporter_.Render();
+    return r;
+  }
+  if (path == kRules || path.starts_with("/v1/rules/")) {
+    std::string dataset;
+    if (path.size() > kRules.size() + 1 &&
+        !PercentDecode(path.substr(kRules.size() + 1), &dataset)) {
+      return ErrorResponse(400, "bad_request", "malformed percent-escape in the dataset name");
+    }
+    ApiResponse r;
+    r.body = source_.RulesJson(dataset);
+    if (r.body.empty()) return ErrorResponse(404, "no_rules", "this server has no rules to show");
+    r.body += '\n';
     return r;
   }
   if (path == kReleases || path == "/v1/releases/") {

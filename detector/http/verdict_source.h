@@ -68,6 +68,12 @@ class VerdictSource {
   virtual bool Ready() const = 0;
   // Why not ready, for /readyz's body (e.g. "rebuilding 3 partitions"). Names only, no values.
   virtual std::string NotReadyReason() const { return "starting"; }
+  // The rules new releases are judged by, as JSON text: the whole summary for an empty dataset,
+  // else that dataset's effective rules (rules/rules_summary.h). Empty: no rules to show.
+  virtual std::string RulesJson(const std::string& dataset) const {
+    (void)dataset;
+    return {};
+  }
 };
 
 // A release spanning several datasets rolls back as soon as one of them does, and is promoted

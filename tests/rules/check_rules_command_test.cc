@@ -45,7 +45,7 @@ TEST(CheckRulesCommand, ValidFilePrintsTheEffectiveRules) {
   EXPECT_THAT(r.out, HasSubstr("any other dataset\n"));
   EXPECT_THAT(r.out, HasSubstr("analytics.customers  [tags: critical]"));
   EXPECT_THAT(r.out, HasSubstr("null_rate(email)"));
-  EXPECT_THAT(r.out, HasSubstr("< 2%"));
+  EXPECT_THAT(r.out, HasSubstr("< 5%"));
   EXPECT_THAT(r.out, HasSubstr("fail, critical"));
 }
 
@@ -77,7 +77,7 @@ TEST(CheckRulesCommand, JsonOnSuccessAndOnErrors) {
       if (c["check"] != "null_rate(email)") continue;
       found = true;
       EXPECT_EQ(c["limits"][0]["op"], "<");
-      EXPECT_DOUBLE_EQ(c["limits"][0]["value"].get<double>(), 0.02);
+      EXPECT_DOUBLE_EQ(c["limits"][0]["value"].get<double>(), 0.05);
       EXPECT_EQ(c["limits"][0]["unit"], "fraction");
     }
   }
@@ -98,7 +98,7 @@ TEST(CheckRulesCommand, DatasetWithColumnsIsResolvedAndChecked) {
   EXPECT_EQ(ok.code, 0) << ok.err;
   CommandRun typo = CheckRules({kDemo, "--dataset=analytics.customers=e_mail,customer_id"});
   EXPECT_EQ(typo.code, 2);
-  EXPECT_THAT(typo.err, HasSubstr("demo.yaml:46:9: column 'email' is not among the columns seen "
+  EXPECT_THAT(typo.err, HasSubstr("demo.yaml:47:9: column 'email' is not among the columns seen "
                                   "for analytics.customers (did you mean 'e_mail'?)"));
   CommandRun other = CheckRules({kDemo, "--dataset", "staging.x"});
   EXPECT_EQ(other.code, 0);

@@ -54,7 +54,7 @@ TEST(RulesExamples, DemoCoversTheDemoDatasets) {
       rules.Resolve("analytics.customers", std::vector<std::string>{"email", "phone", "country"});
   EXPECT_THAT(customers.errors, ::testing::IsEmpty());
   ASSERT_EQ(customers.NullRateFor("email").limits.size(), 1u);
-  EXPECT_DOUBLE_EQ(customers.NullRateFor("email").limits[0].value, 0.02);
+  EXPECT_DOUBLE_EQ(customers.NullRateFor("email").limits[0].value, 0.05);
   EXPECT_TRUE(rules.InFleetFreshnessSlo("analytics.orders"));
   EXPECT_TRUE(rules.InFleetFreshnessSlo("analytics.customers"));
   EffectiveRules orders = rules.Resolve(

@@ -27,6 +27,15 @@ class FakeVerdictSource : public VerdictSource {
     return ready_;
   }
   std::string NotReadyReason() const override { return "rebuilding 2 partitions"; }
+  std::string RulesJson(const std::string& dataset) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!has_rules_) return {};
+    return "{\"dataset\":\"" + dataset + "\"}";
+  }
+  void SetHasRules(bool has) {
+    std::lock_guard<std::mutex> lock(mu_);
+    has_rules_ = has;
+  }
 
   void SetReleases(std::vector<ReleaseDatasetView> v) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -51,6 +60,7 @@ class FakeVerdictSource : public VerdictSource {
   HealthStats health_;
   bool ready_ = true;
   bool throw_ = false;
+  bool has_rules_ = true;
 };
 
 // A split-mode statistical check with plausible evidence.

@@ -124,6 +124,22 @@ TEST_F(HttpServerTest, MetricsIsTheTextExposition) {
       << r.body.substr(0, 2000);
 }
 
+TEST_F(HttpServerTest, RulesRouteAsksTheSourceForTheDataset) {
+  StartServer();
+  HttpResult r = Get("/v1/rules/analytics.orders");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Json::parse(r.body)["dataset"], "analytics.orders");
+  r = Get("/v1/rules/staging%2Fevents");
+  EXPECT_EQ(Json::parse(r.body)["dataset"], "staging/events");
+  r = Get("/v1/rules");
+  EXPECT_EQ(Json::parse(r.body)["dataset"], "");  // the whole summary
+  source_.SetHasRules(false);
+  r = Get("/v1/rules");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(Json::parse(r.body)["error"]["code"], "no_rules");
+}
+
 TEST_F(HttpServerTest, ListsReleasesWithReleaseLevelDecision) {
   StartServer();
   const HttpResult r = Get("/v1/releases");
