@@ -251,6 +251,24 @@ void AddHealth(prometheus::Registry& r, const HealthStats& h, bool ready) {
     }
   }
 
+  if (h.fleet_freshness) {
+    const FleetFreshness& f = *h.fleet_freshness;
+    const prometheus::Labels tag{{"tag", f.tag}};
+    Count(C(r, "canaryd_fleet_freshness_loads_total",
+            "Production (baseline) loads that reported freshness_s, of the datasets the rules' "
+            "fleet freshness objective covers (tagged `tag`)."),
+          tag, static_cast<double>(f.loads));
+    Count(C(r, "canaryd_fleet_freshness_landed_within_total",
+            "Of those, loads that landed within the objective's bound of their schedule."),
+          tag, static_cast<double>(f.landed_within));
+    Set(G(r, "canaryd_fleet_freshness_target_ratio",
+          "The fleet freshness objective's target share (fleet.freshness_slo.target)."),
+        tag, f.target);
+    Set(G(r, "canaryd_fleet_freshness_within_seconds",
+          "The fleet freshness objective's bound (fleet.freshness_slo.within)."),
+        tag, f.within_s);
+  }
+
   if (h.evaluation_seconds &&
       h.evaluation_seconds->counts.size() == h.evaluation_seconds->upper_bounds_s.size() + 1) {
     const HistogramSnapshot& s = *h.evaluation_seconds;

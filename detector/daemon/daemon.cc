@@ -104,6 +104,12 @@ bool Daemon::Start(std::string* error) {
   consumer_options.properties["group.id"] = config_.group;
   consumer_options.topics = config_.topics;
   consumer_options.checkpoint_interval_ms = static_cast<int>(config_.checkpoint_interval_ms);
+  // "On time" is the fleet objective's bound, fixed for the process: a reload that changed it
+  // would mix two bounds in one counter.
+  if (rules) {
+    consumer_options.freshness_slo_s =
+        static_cast<double>(rules->rules().fleet_freshness().within_ms) / 1000.0;
+  }
   consumer_ = std::make_unique<kafka::ReportConsumer>(std::move(consumer_options), engine_.get(),
                                                       publisher_.get());
   if (!consumer_->Start(error)) return false;
@@ -197,6 +203,7 @@ HealthStats Daemon::Health() const {
       out.loads_within_freshness_slo[std::string(ArmName(arm))] = d.loads_within_slo[i];
     }
   }
+  h.fleet_freshness = FleetFreshnessOf(h.datasets);
   for (std::size_t depth : engine_->QueueDepths()) h.shard_queue_depth.push_back(depth);
   h.evaluation_seconds = apply_time_->Snapshot();
   const kafka::PublisherStats p = publisher_->Stats();
@@ -217,6 +224,31 @@ std::string Daemon::NotReadyReason() const {
   const kafka::ConsumerStats c = consumer_->Stats();
   if (c.rebalances == 0) return "joining consumer group " + config_.group;
   return "rebuilding the open releases of the assigned partitions";
+}
+
+FleetFreshness Daemon::FleetFreshnessOf(
+    const std::map<std::string, DatasetHealth>& datasets) const {
+  std::shared_ptr<const RulesJudgeSource> rules;
+  {
+    std::lock_guard<std::mutex> lock(rules_mu_);
+    rules = rules_;
+  }
+  const RuleSet built_in;
+  const RuleSet& set = rules ? rules->rules() : built_in;
+  const FleetFreshnessSlo& slo = set.fleet_freshness();
+  FleetFreshness fleet;
+  fleet.tag = slo.tag;
+  fleet.within_s = static_cast<double>(slo.within_ms) / 1000.0;
+  fleet.target = slo.target;
+  const std::string production(ArmName(Arm::kBaseline));
+  for (const auto& [name, d] : datasets) {
+    if (!set.InFleetFreshnessSlo(name)) continue;
+    const auto loads = d.loads_with_freshness.find(production);
+    const auto within = d.loads_within_freshness_slo.find(production);
+    if (loads != d.loads_with_freshness.end()) fleet.loads += loads->second;
+    if (within != d.loads_within_freshness_slo.end()) fleet.landed_within += within->second;
+  }
+  return fleet;
 }
 
 std::string Daemon::RulesJson(const std::string& dataset) const {

@@ -61,6 +61,8 @@ class Daemon : public VerdictSource, private DecisionSink, private ApplyObserver
   bool Ready() const override { return consumer_ && consumer_->Ready(); }
   std::string NotReadyReason() const override;
   std::string RulesJson(const std::string& dataset) const override;
+  // The rules' fleet freshness objective over the datasets it covers (production loads).
+  FleetFreshness FleetFreshnessOf(const std::map<std::string, DatasetHealth>& datasets) const;
 
   // Readers (any thread).
   EngineStats EngineCounters() const { return engine_->Stats(); }

@@ -36,6 +36,16 @@ struct DatasetHealth {
   std::map<std::string, std::uint64_t> loads_within_freshness_slo;
 };
 
+// The fleet freshness objective of the rules (rules/fleet_slo.h): production (baseline) loads of
+// the datasets carrying `tag`, and those that landed within `within_s` of schedule. Counters.
+struct FleetFreshness {
+  std::string tag;
+  double within_s = 900.0;
+  double target = 0.95;
+  std::uint64_t loads = 0;
+  std::uint64_t landed_within = 0;
+};
+
 // canaryd's own health. Counters are totals since the process started (monotonic).
 struct HealthStats {
   EngineStats engine;  // submitted/applied/duplicates/too_old/after_decision/future_ts
@@ -44,7 +54,8 @@ struct HealthStats {
   std::vector<PartitionLag> consumer_lag;                   // assigned partitions only
   std::vector<std::uint64_t> shard_queue_depth;             // batches waiting, index = shard
   std::map<std::string, DatasetHealth> datasets;            // key = dataset
-  std::optional<HistogramSnapshot> evaluation_seconds;      // time to apply one report batch
+  std::optional<FleetFreshness> fleet_freshness;
+  std::optional<HistogramSnapshot> evaluation_seconds;  // time to apply one report batch
   std::uint64_t consumer_rebalances = 0;
   // Signal topic (design §3): decisions delivered, failed attempts (retried), not yet delivered.
   std::uint64_t signals_published = 0;

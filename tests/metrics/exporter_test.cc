@@ -272,8 +272,19 @@ TEST(ExporterTest, SelfHealth) {
   EXPECT_EQ(e.At(R"(canaryd_build_info{version=")" CANARYD_VERSION R"("})"), 1);
 }
 
+TEST(ExporterTest, FleetFreshnessObjectiveIsCountersAndItsTarget) {
+  HealthStats h;
+  h.fleet_freshness = FleetFreshness{"critical", 900.0, 0.95, 40, 37};
+  const Exposition e = Parse(RenderMetrics({}, h, true));
+  EXPECT_EQ(e.At(R"(canaryd_fleet_freshness_loads_total{tag="critical"})"), 40);
+  EXPECT_EQ(e.At(R"(canaryd_fleet_freshness_landed_within_total{tag="critical"})"), 37);
+  EXPECT_DOUBLE_EQ(e.At(R"(canaryd_fleet_freshness_target_ratio{tag="critical"})"), 0.95);
+  EXPECT_EQ(e.At(R"(canaryd_fleet_freshness_within_seconds{tag="critical"})"), 900);
+}
+
 TEST(ExporterTest, NamesFollowPrometheusConventions) {
   HealthStats h;
+  h.fleet_freshness = FleetFreshness{};
   h.evaluation_seconds = DurationHistogram().Snapshot();
   h.datasets["d"].last_report_ms = 1;
   const Exposition e = Parse(RenderMetrics({View("r1", "d", Decision::kRollback)}, h, true));

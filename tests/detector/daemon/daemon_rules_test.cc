@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -91,6 +92,33 @@ datasets:
   ASSERT_TRUE(daemon.ReloadRules(&error)) << error;
   r = Get(daemon, "/v1/rules/analytics.customers");
   EXPECT_DOUBLE_EQ(Json::parse(r.body)["alpha"].get<double>(), 0.005);
+}
+
+TEST_F(DaemonRulesTest, FleetFreshnessCountsProductionLoadsOfTheTaggedDatasets) {
+  DaemonConfig config;
+  config.http_listen = "";
+  config.instance_id = "rules-test";
+  config.rules_file = WriteRules(R"(version: 1
+fleet:
+  freshness_slo: {tag: marts, within: 10m, target: 99%}
+datasets:
+  - name: "analytics.*"
+    tags: [marts]
+)");
+  Daemon daemon(config, nullptr);
+  std::string error;
+  ASSERT_TRUE(daemon.Start(&error)) << error;
+  std::map<std::string, DatasetHealth> datasets;
+  datasets["analytics.orders"].loads_with_freshness = {{"baseline", 10}, {"canary", 5}};
+  datasets["analytics.orders"].loads_within_freshness_slo = {{"baseline", 9}, {"canary", 1}};
+  datasets["staging.events"].loads_with_freshness = {{"baseline", 100}};
+  datasets["staging.events"].loads_within_freshness_slo = {{"baseline", 0}};
+  const FleetFreshness fleet = daemon.FleetFreshnessOf(datasets);
+  EXPECT_EQ(fleet.tag, "marts");
+  EXPECT_DOUBLE_EQ(fleet.within_s, 600);
+  EXPECT_DOUBLE_EQ(fleet.target, 0.99);
+  EXPECT_EQ(fleet.loads, 10u);  // the canary's loads and untagged datasets are not the fleet's
+  EXPECT_EQ(fleet.landed_within, 9u);
 }
 
 TEST_F(DaemonRulesTest, WithoutARulesFileTheRouteShowsTheBuiltInRules) {
