@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,11 +20,17 @@ class RulesJudgeSource : public JudgeOptionsSource {
   // The release-wide options and, per check, the rules' policies (which keep this RuleSet alive
   // for as long as the release runs, across reloads).
   JudgeOptions For(const std::string& dataset) const override;
+  // Also logs, once per rule and dataset, a rule of a selector naming the dataset that cannot
+  // apply to its columns (event=rules_column_error with file:line:column and a hint).
+  JudgeOptions ForColumns(const std::string& dataset,
+                          const std::vector<ColumnNulls>& columns) const override;
   const RuleSet& rules() const { return *rules_; }
 
  private:
   std::shared_ptr<const RuleSet> rules_;
   JudgeOptions base_;
+  mutable std::mutex logged_mu_;
+  mutable std::set<std::string> logged_;
 };
 
 // Loads and validates a rules file. On errors returns null and fills *errors with

@@ -68,7 +68,7 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
   if (it == releases_.end()) {
     if (rules != nullptr) {
       release_options_.emplace(sample.release,
-                               std::make_unique<const JudgeOptions>(rules->For(dataset_)));
+                               std::make_unique<const JudgeOptions>(rules->ForColumns(dataset_, sample.nulls)));
     }
     it = releases_
              .emplace(sample.release,

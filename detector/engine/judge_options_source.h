@@ -5,8 +5,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "detector/judge/judge_options.h"
+#include "detector/sample.h"
 
 namespace canaryd {
 
@@ -16,6 +18,13 @@ class JudgeOptionsSource {
   // The options a new release of `dataset` is judged with. Called on shard threads, once per new
   // (release, dataset); must be thread-safe (an immutable source is).
   virtual JudgeOptions For(const std::string& dataset) const = 0;
+  // The same for a release whose first canary load reports `columns`: a source may check its
+  // rules against the columns the dataset really has (a rule naming a missing column).
+  virtual JudgeOptions ForColumns(const std::string& dataset,
+                                  const std::vector<ColumnNulls>& columns) const {
+    (void)columns;
+    return For(dataset);
+  }
 };
 
 }  // namespace canaryd

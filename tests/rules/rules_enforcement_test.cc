@@ -4,8 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "detector/engine/dataset_monitor.h"
 #include "detector/engine/engine_options.h"
@@ -128,6 +132,33 @@ TEST(RulesEnforcement, DatasetMarginOverridesTheDefault) {
   s.canary.column_null_rates = {{"email", 0.03}};  // x3: inside staging's x5 margin
   const sim::ReleaseOutcome o = sim::RunRelease(s, OptionsFor(kWarehouse, "staging.events"));
   EXPECT_NE(o.decision, Decision::kRollback) << Describe(o);
+}
+
+TEST(RulesEnforcement, ARuleNamingAColumnTheDatasetDoesNotHaveIsLoggedOnce) {
+  std::ostringstream log;
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  const RulesJudgeSource source(Parse(R"(
+version: 1
+datasets:
+  - name: analytics.customers
+    checks:
+      - null_rate(emial) < 2%
+)"));
+  const std::vector<ColumnNulls> columns{{"email", 1}, {"customer_id", 0}};
+  const JudgeOptions options = source.ForColumns("analytics.customers", columns);
+  source.ForColumns("analytics.customers", columns);  // a second release: not logged again
+  spdlog::set_default_logger(previous);
+  EXPECT_NE(options.checks, nullptr);
+  const std::string text = log.str();
+  EXPECT_NE(text.find("event=rules_column_error dataset=analytics.customers"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("r.yaml:5:9: column 'emial' is not among the columns seen for "
+                      "analytics.customers (did you mean 'email'?)"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("event=rules_column_error"), text.rfind("event=rules_column_error"));
 }
 
 // Reload: the engine asks its source for a new release's options only, so a running release
