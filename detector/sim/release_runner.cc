@@ -6,6 +6,11 @@
 
 namespace canaryd::sim {
 
+std::string Describe(const ReleaseOutcome& o) {
+  return std::string(DecisionName(o.decision)) + " check=" + o.check +
+         " canary_loads=" + std::to_string(o.canary_loads) + " reason=" + o.reason;
+}
+
 ReleaseOutcome RunRelease(const Scenario& scenario, const EngineOptions& options) {
   LoadSimulator simulator(scenario);
   DatasetMonitor monitor(scenario.dataset, &options);

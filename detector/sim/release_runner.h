@@ -23,4 +23,7 @@ struct ReleaseOutcome {
 
 ReleaseOutcome RunRelease(const Scenario& scenario, const EngineOptions& options);
 
+// "rollback check=null_rate(email) canary_loads=12 reason=...": for test failure messages.
+std::string Describe(const ReleaseOutcome& outcome);
+
 }  // namespace canaryd::sim

@@ -21,6 +21,8 @@
 namespace canaryd {
 namespace {
 
+using sim::Describe;
+
 using ::canaryd::testing::Parse;
 
 constexpr char kWarehouse[] = R"(
@@ -68,11 +70,6 @@ sim::Scenario Release(std::uint64_t seed, const std::string& dataset) {
   return s;
 }
 
-std::string Describe(const sim::ReleaseOutcome& o) {
-  return std::string(DecisionName(o.decision)) + " check=" + o.check +
-         " canary_loads=" + std::to_string(o.canary_loads) + " reason=" + o.reason;
-}
-
 TEST(RulesEnforcement, CriticalLimitRollsBackOnTheFirstCanaryLoad) {
   sim::Scenario s = Release(1, "analytics.orders");
   s.canary.column_null_rates = {{"customer_id", 0.10}};
@@ -89,6 +86,26 @@ TEST(RulesEnforcement, TheSameRegressionWithoutTheRuleTakesTheStatisticalTest) {
   EXPECT_EQ(o.decision, Decision::kRollback) << Describe(o);
   EXPECT_EQ(o.check, "null_rate(customer_id)") << Describe(o);
   EXPECT_GT(o.canary_loads, 1) << Describe(o);
+}
+
+TEST(RulesEnforcement, ALimitThatHoldsLeavesTheComparisonToCatchTheRegression) {
+  const std::string yaml = R"(
+version: 1
+datasets:
+  - name: analytics.customers
+    checks:
+      - null_rate(email) < 5%
+)";
+  sim::Scenario s = Release(7, "analytics.customers");
+  s.canary.column_null_rates = {{"email", 0.03}};  // x3, under the limit
+  const sim::ReleaseOutcome o = sim::RunRelease(s, OptionsFor(yaml, "analytics.customers"));
+  EXPECT_EQ(o.decision, Decision::kRollback) << Describe(o);
+  EXPECT_EQ(o.check, "null_rate(email)") << Describe(o);
+  // Over the limit, the limit decides first (3 loads in a row), before the comparison can.
+  s.canary.column_null_rates = {{"email", 0.08}};
+  const sim::ReleaseOutcome over = sim::RunRelease(s, OptionsFor(yaml, "analytics.customers"));
+  EXPECT_EQ(over.check, "null_rate(email) < 5%") << Describe(over);
+  EXPECT_EQ(over.canary_loads, 3) << Describe(over);
 }
 
 TEST(RulesEnforcement, SeverityWarnOnAColumnNeverRollsBackForIt) {

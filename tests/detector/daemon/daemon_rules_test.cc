@@ -32,6 +32,13 @@ class DaemonRulesTest : public ::testing::Test {
     return path;
   }
 
+  static DaemonConfig Config() {
+    DaemonConfig config;
+    config.http_listen = "127.0.0.1:0";
+    config.instance_id = "rules-test";
+    return config;
+  }
+
   static HttpResult Get(const Daemon& daemon, const std::string& target) {
     HttpUrl url;
     url.host = "127.0.0.1";
@@ -45,9 +52,7 @@ class DaemonRulesTest : public ::testing::Test {
 };
 
 TEST_F(DaemonRulesTest, RulesRouteShowsEffectiveRulesAndFollowsAReload) {
-  DaemonConfig config;
-  config.http_listen = "127.0.0.1:0";
-  config.instance_id = "rules-test";
+  DaemonConfig config = Config();
   config.rules_file = WriteRules(R"(version: 1
 datasets:
   - name: analytics.customers
@@ -95,9 +100,8 @@ datasets:
 }
 
 TEST_F(DaemonRulesTest, FleetFreshnessCountsProductionLoadsOfTheTaggedDatasets) {
-  DaemonConfig config;
+  DaemonConfig config = Config();
   config.http_listen = "";
-  config.instance_id = "rules-test";
   config.rules_file = WriteRules(R"(version: 1
 fleet:
   freshness_slo: {tag: marts, within: 10m, target: 99%}
@@ -122,9 +126,7 @@ datasets:
 }
 
 TEST_F(DaemonRulesTest, WithoutARulesFileTheRouteShowsTheBuiltInRules) {
-  DaemonConfig config;
-  config.http_listen = "127.0.0.1:0";
-  config.instance_id = "rules-test";
+  DaemonConfig config = Config();
   Daemon daemon(config, nullptr);
   std::string error;
   ASSERT_TRUE(daemon.Start(&error)) << error;

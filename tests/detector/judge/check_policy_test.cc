@@ -24,6 +24,8 @@
 namespace canaryd {
 namespace {
 
+using sim::Describe;
+
 constexpr std::int64_t kT0 = 1795428000000;  // 2026-11-23T10:00:00Z
 constexpr std::int64_t kMinute = 60000;
 
@@ -71,11 +73,6 @@ sim::Scenario Split(std::uint64_t seed) {
   s.baseline_history_loads = 20;
   s.canary = s.baseline;
   return s;
-}
-
-std::string Describe(const sim::ReleaseOutcome& o) {
-  return std::string(DecisionName(o.decision)) + " check=" + o.check +
-         " canary_loads=" + std::to_string(o.canary_loads) + " reason=" + o.reason;
 }
 
 // A DatasetMonitor fed by hand, for load-by-load control.

@@ -22,6 +22,8 @@
 namespace canaryd {
 namespace {
 
+using sim::Describe;
+
 using sim::ReleaseOutcome;
 using sim::RunRelease;
 using sim::Scenario;
@@ -113,11 +115,6 @@ int Rollbacks(const std::vector<ReleaseOutcome>& outcomes) {
   int n = 0;
   for (const auto& o : outcomes) n += o.decision == Decision::kRollback ? 1 : 0;
   return n;
-}
-
-std::string Describe(const ReleaseOutcome& o) {
-  return std::string(DecisionName(o.decision)) + " check=" + o.check +
-         " canary_loads=" + std::to_string(o.canary_loads) + " reason=" + o.reason;
 }
 
 // Split-mode scenario, both arms at the defaults with overdispersed rates.
