@@ -8,6 +8,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "rules/units.h"
+
 namespace canaryd {
 namespace {
 
@@ -66,11 +68,18 @@ class Validator {
 
   void Duration(const YAML::Node& node, const std::string& key, std::int64_t min_ms,
                 std::int64_t* out) {
-    const std::int64_t ms = node.IsScalar() ? ParseDurationMs(node.Scalar()) : -1;
-    if (ms < 0) {
+    if (!node.IsScalar()) {
       Error(node, key + " must be a duration such as 500ms, 10s, 5m or 24h");
       return;
     }
+    // The rules language's durations: one way to write them in both files.
+    const UnitResult<std::int64_t> parsed = ParseDurationMs(node.Scalar());
+    if (!parsed) {
+      const UnitError& e = parsed.error();
+      Error(node, key + ": " + e.message + (e.hint.empty() ? "" : " (" + e.hint + ")"));
+      return;
+    }
+    const std::int64_t ms = parsed.value();
     if (ms < min_ms) {
       Error(node, key + " must be at least " + std::to_string(min_ms) + "ms");
       return;
@@ -184,46 +193,6 @@ bool ValidTopic(const std::string& t) {
 std::string ConfigError::ToString() const {
   if (line == 0) return file + ": " + message;
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
-}
-
-std::int64_t ParseDurationMs(const std::string& text) {
-  if (text.empty()) return -1;
-  std::size_t i = 0;
-  std::int64_t total = 0;
-  bool any = false;
-  while (i < text.size()) {
-    std::size_t start = i;
-    while (i < text.size() &&
-           (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) {
-      ++i;
-    }
-    if (i == start) return -1;
-    double value = 0;
-    try {
-      value = std::stod(text.substr(start, i - start));
-    } catch (...) {
-      return -1;
-    }
-    std::size_t unit_start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    const std::string unit = text.substr(unit_start, i - unit_start);
-    double scale = 0;
-    if (unit == "ms")
-      scale = 1;
-    else if (unit == "s" || (unit.empty() && !any && i == text.size()))
-      scale = 1000;
-    else if (unit == "m")
-      scale = 60'000;
-    else if (unit == "h")
-      scale = 3'600'000;
-    else if (unit == "d")
-      scale = 86'400'000;
-    else
-      return -1;
-    total += static_cast<std::int64_t>(value * scale + 0.5);
-    any = true;
-  }
-  return any ? total : -1;
 }
 
 bool ParseDaemonConfig(const std::string& text, const std::string& name, DaemonConfig* config,

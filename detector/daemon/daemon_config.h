@@ -56,7 +56,4 @@ bool LoadDaemonConfig(const std::string& path, DaemonConfig* config,
 bool ParseDaemonConfig(const std::string& text, const std::string& name, DaemonConfig* config,
                        std::vector<ConfigError>* errors);
 
-// "250ms", "1s", "5m", "1h", "1h30m", or a bare number of seconds. -1 if not a duration.
-std::int64_t ParseDurationMs(const std::string& text);
-
 }  // namespace canaryd

@@ -221,17 +221,20 @@ engine:
   EXPECT_TRUE(ParseDaemonConfig("", "empty.yaml", &d, &errors) || !errors.empty());
 }
 
-TEST(DaemonConfigTest, Durations) {
-  EXPECT_EQ(ParseDurationMs("250ms"), 250);
-  EXPECT_EQ(ParseDurationMs("10s"), 10'000);
-  EXPECT_EQ(ParseDurationMs("5m"), 300'000);
-  EXPECT_EQ(ParseDurationMs("1h30m"), 5'400'000);
-  EXPECT_EQ(ParseDurationMs("2"), 2000);
-  EXPECT_EQ(ParseDurationMs("1.5s"), 1500);
-  EXPECT_EQ(ParseDurationMs(""), -1);
-  EXPECT_EQ(ParseDurationMs("soon"), -1);
-  EXPECT_EQ(ParseDurationMs("5 m"), -1);
-  EXPECT_EQ(ParseDurationMs("-5s"), -1);
+// The config takes durations as the rules language does (rules/units.h, tested there): with a
+// unit, and a bare number is an error with a hint rather than a guess.
+TEST(DaemonConfigTest, DurationsAreTheRulesLanguagesDurations) {
+  DaemonConfig d;
+  std::vector<ConfigError> errors;
+  ASSERT_TRUE(ParseDaemonConfig("engine:\n  checkpoint_interval: 1.5s\n  retire_after: 1h 30m\n",
+                                "c.yaml", &d, &errors));
+  EXPECT_EQ(d.checkpoint_interval_ms, 1500);
+  EXPECT_EQ(d.retire_after_ms, 5'400'000);
+  EXPECT_FALSE(ParseDaemonConfig("engine:\n  checkpoint_interval: 2\n", "c.yaml", &d, &errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].ToString().rfind("c.yaml:2:24: engine.checkpoint_interval: ", 0), 0u)
+      << errors[0].ToString();
+  EXPECT_NE(errors[0].message.find("unit"), std::string::npos) << errors[0].message;
 }
 
 }  // namespace
