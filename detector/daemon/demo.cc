@@ -22,28 +22,6 @@ constexpr const char* kBadRelease = "customers-dbt-2026.11.23.2";
 
 using Clock = std::chrono::steady_clock;
 
-sim::Scenario DemoScenario(std::uint64_t seed, const char* dataset, const char* release,
-                           std::int64_t start_ms, int max_minutes) {
-  sim::Scenario s;
-  s.seed = seed;
-  s.dataset = dataset;
-  s.release = release;
-  s.columns = {"email", "customer_id"};
-  s.start_ts_ms = start_ms;
-  s.interval_ms = 60'000;
-  s.loads = max_minutes;
-  s.canary_share = 0.5;
-  s.baseline.rows_median = 20'000;
-  s.baseline.rows_sigma = 0.03;
-  s.baseline.null_rate = 0.01;
-  s.baseline.duplicate_rate = 0.0005;
-  s.baseline.rate_jitter = 0.1;
-  s.baseline.freshness_median_s = 240;
-  s.baseline.freshness_sigma = 0.15;
-  s.canary = s.baseline;
-  return s;
-}
-
 // Produces reports to the embedded broker with a real Kafka producer, as a pipeline would.
 class ReportProducer {
  public:
@@ -201,10 +179,10 @@ int RunDemo(const DemoOptions& options, std::ostream& out) {
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
   const std::int64_t start_ms = now_ms - now_ms % 60'000;
-  sim::Scenario good =
-      DemoScenario(options.seed, "analytics.orders", kGoodRelease, start_ms, options.max_minutes);
-  sim::Scenario bad = DemoScenario(options.seed + 1, "analytics.customers", kBadRelease, start_ms,
-                                   options.max_minutes);
+  sim::Scenario good = sim::SteadyMartScenario(options.seed, "analytics.orders", kGoodRelease,
+                                               start_ms, options.max_minutes);
+  sim::Scenario bad = sim::SteadyMartScenario(options.seed + 1, "analytics.customers", kBadRelease,
+                                              start_ms, options.max_minutes);
   bad.canary.column_null_rates = {{"email", 0.03}};
   bad.regression_after_canary_loads = 5;
   sim::LoadSimulator sims[2] = {sim::LoadSimulator(good), sim::LoadSimulator(bad)};

@@ -460,6 +460,28 @@ Scenario AaScenario(std::uint64_t seed, double jitter, double rows, double canar
   return scenario;
 }
 
+Scenario SteadyMartScenario(std::uint64_t seed, std::string dataset, std::string release,
+                            std::int64_t start_ts_ms, int loads) {
+  Scenario s;
+  s.seed = seed;
+  s.dataset = std::move(dataset);
+  s.release = std::move(release);
+  s.columns = {"email", "customer_id"};
+  s.start_ts_ms = start_ts_ms;
+  s.interval_ms = 60'000;
+  s.loads = loads;
+  s.canary_share = 0.5;
+  s.baseline.rows_median = 20'000;
+  s.baseline.rows_sigma = 0.03;
+  s.baseline.null_rate = 0.01;
+  s.baseline.duplicate_rate = 0.0005;
+  s.baseline.rate_jitter = 0.1;
+  s.baseline.freshness_median_s = 240;
+  s.baseline.freshness_sigma = 0.15;
+  s.canary = s.baseline;
+  return s;
+}
+
 Scenario NullRateScenario(std::uint64_t seed, double from, double to, double rows,
                           double canary_share, double jitter) {
   Scenario scenario;

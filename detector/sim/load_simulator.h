@@ -213,5 +213,10 @@ Scenario AaScenario(std::uint64_t seed, double jitter, double rows, double canar
 // mode); release "nullrate-<seed>".
 Scenario NullRateScenario(std::uint64_t seed, double from, double to, double rows,
                           double canary_share, double jitter);
+// A steady warehouse mart as the demo and the end-to-end tests show it: columns email and
+// customer_id at 1% null, 20k rows per load (sigma 3%), 0.05% duplicates, +-10% rate jitter,
+// freshness ~4 minutes; A/A, canary on half of the loads, one load a minute from start_ts_ms.
+Scenario SteadyMartScenario(std::uint64_t seed, std::string dataset, std::string release,
+                            std::int64_t start_ts_ms, int loads);
 
 }  // namespace canaryd::sim

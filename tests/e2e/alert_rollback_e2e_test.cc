@@ -189,23 +189,7 @@ std::int64_t StartMs(int loads) {
 // A steady dataset (as in `canaryd demo`): 20k rows per load, 1% nulls, ±10% overdispersion.
 sim::Scenario Steady(std::uint64_t seed, const std::string& dataset, const std::string& release,
                      int loads) {
-  sim::Scenario s;
-  s.seed = seed;
-  s.dataset = dataset;
-  s.release = release;
-  s.columns = {"email", "customer_id"};
-  s.start_ts_ms = StartMs(loads);
-  s.loads = loads;
-  s.canary_share = 0.5;
-  s.baseline.rows_median = 20'000;
-  s.baseline.rows_sigma = 0.03;
-  s.baseline.null_rate = 0.01;
-  s.baseline.duplicate_rate = 0.0005;
-  s.baseline.rate_jitter = 0.1;
-  s.baseline.freshness_median_s = 240;
-  s.baseline.freshness_sigma = 0.15;
-  s.canary = s.baseline;
-  return s;
+  return sim::SteadyMartScenario(seed, dataset, release, StartMs(loads), loads);
 }
 
 // The email null rate triples in the canary after its 5th load.
