@@ -109,7 +109,11 @@ std::string CheckSummary(const ReleaseDatasetView& v) {
   const auto rank = [](const CheckEvidence& e) {
     if (e.verdict == Verdict::kFail) return 2;
     if (e.verdict == Verdict::kWarn) return 1;
-    return e.log_threshold > 0 ? 0 : -1;  // limits and rules carry no evidence to compare
+    // Limits, rules and the SLO line carry no rollback evidence to compare.
+    return e.method == "split" || e.method == "paired" || e.method == "split_counts" ||
+                   e.method == "paired_counts"
+               ? 0
+               : -1;
   };
   const CheckEvidence* worst = nullptr;
   std::size_t pass = 0;
