@@ -37,8 +37,10 @@ bool ComparisonCheck::ChooseMethod(const CountProfile& counts) {
   }
   if (IsRate(key_) && counts.mean_count < kCountsMethodMaxMean) {
     method_ = CheckMethod::kCounts;
-    count_regression_.emplace(1.0, /*upward=*/true, options_->mixture.share);
-    count_non_inferiority_.emplace(1.0, /*upward=*/false, options_->mixture.share);
+    const RateRatioMixtureOptions& mixture =
+        key_.kind == MetricKind::kFreshnessTail ? options_->tail_mixture : options_->counts_mixture;
+    count_regression_.emplace(1.0, /*upward=*/true, mixture);
+    count_non_inferiority_.emplace(1.0, /*upward=*/false, mixture);
   } else {
     method_ = CheckMethod::kScores;
   }

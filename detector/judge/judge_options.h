@@ -78,6 +78,16 @@ struct JudgeOptions {
 
   GaussianMixtureOptions mixture;
 
+  // The counts method's alternatives and prior (rates with a handful of counts per load).
+  RateRatioMixtureOptions counts_mixture;
+  // The same for freshness_tail, whose regressions are large ratios of rare late loads: equal
+  // weights (the rates' prior, weighted towards x1.5-x2, slowed the heavy-tail case by ~8%).
+  RateRatioMixtureOptions tail_mixture = [] {
+    RateRatioMixtureOptions o;
+    o.upward_weights = {};
+    return o;
+  }();
+
   // Per-check policies (severity, direction, margins, warm-ups, absolute limits). Null: every
   // check's BuiltInPolicy, i.e. the fields above.
   std::shared_ptr<const CheckPolicySource> checks;

@@ -16,12 +16,23 @@ Eigen::ArrayXd FromVector(const std::vector<double>& v) {
   return Eigen::Map<const Eigen::ArrayXd>(v.data(), static_cast<Eigen::Index>(v.size()));
 }
 
+// Prior weights for n alternatives: the given ones, or equal ones when none (or the wrong number)
+// are given.
+Eigen::ArrayXd PriorOf(const std::vector<double>& weights, Eigen::Index n) {
+  if (static_cast<Eigen::Index>(weights.size()) != n) return Eigen::ArrayXd::Ones(n);
+  return FromVector(weights);
+}
+
 }  // namespace
 
 MixtureEProcess::MixtureEProcess(Eigen::Index alternatives, double share)
-    : log_weights_(
-          Eigen::ArrayXd::Constant(alternatives, -std::log(static_cast<double>(alternatives)))),
-      share_(std::clamp(share, 0.0, 1.0)) {}
+    : MixtureEProcess(Eigen::ArrayXd::Ones(alternatives), share) {}
+
+MixtureEProcess::MixtureEProcess(const Eigen::ArrayXd& prior_weights, double share)
+    : prior_(prior_weights.max(0.0) / prior_weights.max(0.0).sum()),
+      share_(std::clamp(share, 0.0, 1.0)) {
+  log_weights_ = prior_.log();
+}
 
 void MixtureEProcess::Update(const Eigen::ArrayXd& log_factors) {
   log_weights_ += log_factors;
@@ -31,16 +42,15 @@ void MixtureEProcess::Update(const Eigen::ArrayXd& log_factors) {
   // Sharing moves wealth between alternatives without changing the total, and the mixing
   // weights are known before the next factor: the total stays a supermartingale.
   const double share = 1.0 / (static_cast<double>(updates_ - 1) + 1.0 / share_);
-  const auto n = static_cast<double>(log_weights_.size());
   Eigen::ArrayXd p = (log_weights_ - log_wealth_).exp();
-  p = (1.0 - share) * p + share / n;
+  p = (1.0 - share) * p + share * prior_;
   log_weights_ = p.log() + log_wealth_;
 }
 
 GaussianMixtureEProcess::GaussianMixtureEProcess(const GaussianMixtureOptions& options)
     : bets_(FromVector(options.bets)),
       half_bets_squared_(0.5 * bets_.square()),
-      mixture_(bets_.size(), options.share) {}
+      mixture_(PriorOf(options.weights, bets_.size()), options.share) {}
 
 void GaussianMixtureEProcess::Update(double z) {
   if (!std::isfinite(z)) z = z > 0 ? 1e3 : -1e3;
@@ -50,17 +60,20 @@ void GaussianMixtureEProcess::Update(double z) {
   mixture_.Update(bets_ * z - half_bets_squared_);
 }
 
+RateRatioEProcess::RateRatioEProcess(double null_ratio, bool upward,
+                                     const RateRatioMixtureOptions& options)
+    : multipliers_(FromVector(upward ? options.upward : options.downward)),
+      null_ratio_(null_ratio),
+      mixture_(
+          PriorOf(upward ? options.upward_weights : options.downward_weights, multipliers_.size()),
+          options.share) {}
+
 RateRatioEProcess::RateRatioEProcess(double null_ratio, bool upward, double share)
-    : null_ratio_(null_ratio), mixture_(9, share) {
-  multipliers_ = Eigen::ArrayXd(9);
-  if (upward) {
-    // No weight below x1.25: the default rate margin is x1.2, so smaller ratios never roll back
-    // and weight spent on them only delays the ratios that do.
-    multipliers_ << 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0, 6.0, 10.0;
-  } else {
-    multipliers_ << 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.35, 0.2, 0.1;
-  }
-}
+    : RateRatioEProcess(null_ratio, upward, [share] {
+        RateRatioMixtureOptions o;
+        o.share = share;
+        return o;
+      }()) {}
 
 void RateRatioEProcess::Update(std::uint64_t canary_count, double canary_rows,
                                std::uint64_t baseline_count, double baseline_rows,

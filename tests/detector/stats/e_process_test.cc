@@ -50,6 +50,23 @@ TEST(MixtureEProcessTest, FixedShareRedistributesWithoutChangingTheTotal) {
   EXPECT_NEAR(m.log_e(), std::log(1.5 * (p0 + 2.0 * p1)), 1e-12);
 }
 
+TEST(MixtureEProcessTest, PriorWeightsMixFactorsAndAreTheShareTarget) {
+  Eigen::ArrayXd prior(2);
+  prior << 1.0, 3.0;  // normalized to (1/4, 3/4)
+  const double s = 0.1;
+  MixtureEProcess m(prior, s);
+  Eigen::ArrayXd f(2);
+  f << 0.0, std::log(2.0);
+  m.Update(f);
+  EXPECT_NEAR(m.log_e(), std::log(0.25 + 0.75 * 2.0), 1e-12);
+  // The share step mixes towards the prior, not towards equal weights.
+  m.Update(f);
+  const double total = 0.25 + 1.5;
+  const double p0 = (1 - s) * 0.25 / total + s * 0.25;
+  const double p1 = (1 - s) * 1.5 / total + s * 0.75;
+  EXPECT_NEAR(m.log_e(), std::log(total * (p0 + 2.0 * p1)), 1e-12);
+}
+
 TEST(MixtureEProcessTest, ConstantFactorMovesTheTotalByExactlyThatFactor) {
   MixtureEProcess m(5, 0.02);
   Eigen::ArrayXd f = Eigen::ArrayXd::Constant(5, -0.3);
