@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "detector/quantile_sketch.h"
 #include "detector/sample.h"
@@ -56,20 +58,41 @@ class ArmSeries {
   // counted in the oldest bucket rather than lost.
   void Add(const Sample& sample);
 
-  // Totals over the buckets that end after since_ms (bucket granularity).
-  ArmTotals Since(std::int64_t since_ms) const;
+  // Totals over the buckets that end after since_ms (bucket granularity): the same as
+  // MergeSince(since_ms), but kept current as samples are added once a span has been asked for,
+  // so that reading a release's totals on every snapshot does not merge its buckets again. The
+  // reference is valid until the next Add.
+  const ArmTotals& Since(std::int64_t since_ms) const;
+  // The same totals merged from the buckets (what Since returns, computed from scratch).
+  ArmTotals MergeSince(std::int64_t since_ms) const;
 
   std::uint64_t loads() const { return loads_; }
   std::size_t bucket_count() const { return buckets_.size(); }
+  // Spans whose totals are being kept current (for tests).
+  std::size_t tracked_spans() const { return spans_.size(); }
 
  private:
   struct Bucket {
     std::int64_t index;  // ts_ms / bucket_ms
     ArmTotals totals;
   };
+  // MergeSince(first * bucket_ms), kept current by Add. A sample counts in it when the bucket it
+  // lands in (not its own ts: an old sample joins the oldest bucket) has index >= first. Dropping
+  // a bucket at or after `first` cannot be undone on the totals (a sketch's min and max cannot be
+  // subtracted), so it marks them stale and the next read merges again.
+  struct Span {
+    std::int64_t first;
+    ArmTotals totals;
+    bool current = false;
+    std::uint64_t read_at_load = 0;  // loads_ when last read, to forget spans nobody reads
+  };
+  void Drop();  // drops the oldest bucket
+
   ArmSeriesOptions options_;
   std::deque<Bucket> buckets_;  // ascending index
   std::uint64_t loads_ = 0;
+  // A cache read from const methods; the series is single-threaded (one shard owns it).
+  mutable std::vector<std::unique_ptr<Span>> spans_;
 };
 
 }  // namespace canaryd
