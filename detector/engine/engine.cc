@@ -88,7 +88,7 @@ std::vector<ReleaseDatasetView> Engine::Releases() const {
   std::vector<ReleaseDatasetView> out;
   for (const auto& shard : shards_) {
     const auto snap = shard->snapshot();
-    out.insert(out.end(), snap->releases.begin(), snap->releases.end());
+    for (const auto& views : snap->datasets) out.insert(out.end(), views->begin(), views->end());
   }
   return out;
 }

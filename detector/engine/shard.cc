@@ -1,6 +1,10 @@
 #include "detector/engine/shard.h"
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <chrono>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
@@ -61,6 +65,9 @@ void Shard::WaitIdle() {
 }
 
 void Shard::Run() {
+  // Named so that top -H and perf tell the shards from the consumer and each other.
+  const std::string name = "canaryd-shard" + std::to_string(id_);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   for (;;) {
     const std::uint64_t seen = pushed_.load();
     SampleBatch* batch = nullptr;
@@ -78,18 +85,22 @@ void Shard::Run() {
     if (stopping_.load()) break;
     pushed_.wait(seen);
   }
-  Publish();
+  Publish(/*all=*/true);
 }
 
 void Shard::Apply(SampleBatch& batch) {
-  bool decided = false;
+  bool forgot = false;
   const std::shared_ptr<const JudgeOptionsSource> rules =
       rules_ != nullptr ? rules_->Get() : nullptr;
   for (SequencedSample& item : batch) {
     const Sample& s = item.sample;
     if (item.forget) {
-      datasets_.erase(s.dataset);
-      decided = true;  // publish, so readers stop seeing it
+      auto gone = datasets_.find(s.dataset);
+      if (gone != datasets_.end()) {
+        std::erase(decided_datasets_, gone->second.get());
+        datasets_.erase(gone);
+        forgot = true;  // publish, so readers stop seeing it
+      }
       continue;
     }
     auto it = datasets_.find(s.dataset);
@@ -98,7 +109,8 @@ void Shard::Apply(SampleBatch& batch) {
           datasets_.emplace(s.dataset, std::make_unique<DatasetMonitor>(s.dataset, options_)).first;
     }
     decided_.clear();
-    switch (it->second->Apply(s, &decided_, rules.get())) {
+    DatasetMonitor* monitor = it->second.get();
+    switch (monitor->Apply(s, &decided_, rules.get())) {
       case ApplyOutcome::kApplied:
         counters_.applied.fetch_add(1, std::memory_order_relaxed);
         break;
@@ -122,22 +134,31 @@ void Shard::Apply(SampleBatch& batch) {
           "event=decision shard={} release={} dataset={} decision={} check={} reason=\"{}\"", id_,
           view.release, view.dataset, DecisionName(view.decision), view.deciding_check,
           view.reason);
-      decided = true;
       if (sink_ != nullptr) sink_->OnDecision(DecisionEvent{item.seq, std::move(view)});
     }
+    if (!decided_.empty()) decided_datasets_.push_back(monitor);
   }
   const std::int64_t now = MonotonicNs();
-  if (batch.empty() || decided ||
-      now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
-    Publish();
+  if (batch.empty() || now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
+    Publish(/*all=*/true);
     last_publish_ns_ = now;
+  } else if (!decided_datasets_.empty() || forgot) {
+    Publish(/*all=*/false);
   }
 }
 
-void Shard::Publish() {
+void Shard::Publish(bool all) {
   auto snap = std::make_shared<ShardSnapshot>();
   snap->batches_applied = applied_.load();
-  for (const auto& [name, monitor] : datasets_) monitor->AppendViews(&snap->releases);
+  snap->datasets.reserve(datasets_.size());
+  for (const auto& [name, monitor] : datasets_) {
+    const bool decided = std::find(decided_datasets_.begin(), decided_datasets_.end(),
+                                   monitor.get()) != decided_datasets_.end();
+    std::shared_ptr<const std::vector<ReleaseDatasetView>> views =
+        all || decided ? monitor->Views() : monitor->last_views();
+    if (views != nullptr && !views->empty()) snap->datasets.push_back(std::move(views));
+  }
+  decided_datasets_.clear();
   std::shared_ptr<const ShardSnapshot> published = std::move(snap);
   std::lock_guard<std::mutex> lock(snapshot_mu_);
   snapshot_.swap(published);  // the old snapshot is released after the lock, below

@@ -61,7 +61,9 @@ struct ShardCounters {
 
 struct ShardSnapshot {
   std::uint64_t batches_applied = 0;
-  std::vector<ReleaseDatasetView> releases;
+  // Each dataset's views (datasets without releases left out). A dataset without new reports
+  // shares its entry with the previous snapshot instead of being viewed again.
+  std::vector<std::shared_ptr<const std::vector<ReleaseDatasetView>>> datasets;
 };
 
 // The current rules, shared by the shards; swapped whole on reload.
@@ -108,7 +110,10 @@ class Shard {
  private:
   void Run();
   void Apply(SampleBatch& batch);
-  void Publish();
+  // Views every dataset that had reports since it was last viewed (all: true), or only those in
+  // decided_datasets_, the others as last viewed (all: false: a decision is shown at once without
+  // viewing every dataset again; the rest follow within snapshot_interval_ms).
+  void Publish(bool all);
 
   int id_;
   const EngineOptions* options_;
@@ -130,8 +135,9 @@ class Shard {
 
   // Writer-thread state.
   std::unordered_map<std::string, std::unique_ptr<DatasetMonitor>> datasets_;
-  std::int64_t last_publish_ns_ = 0;
+  std::int64_t last_publish_ns_ = 0;  // of the last Publish(all = true)
   std::vector<ReleaseDatasetView> decided_;
+  std::vector<const DatasetMonitor*> decided_datasets_;  // since the last Publish
 };
 
 }  // namespace canaryd
