@@ -31,9 +31,10 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
 
   IdSet& ids = ids_[ArmIndex(arm)];
   Delivery delivery = Delivery::kDuplicate;
-  if (ids.find(load_id) == ids.end()) {
-    const auto it = ids.emplace(load_id).first;
-    string_heap_bytes_ += OutOfLineBytes(*it);
+  const IdProbe probe = Probe(load_id);
+  if (ids.find(probe) == ids.end()) {
+    const auto it = ids.insert(Id{std::string(load_id), probe.hash}).first;
+    string_heap_bytes_ += OutOfLineBytes(it->load_id);
     expiry_.push_back(Expiry{ts_ms, &*it, arm});
     std::push_heap(expiry_.begin(), expiry_.end(), std::greater<>{});
     delivery = Delivery::kFirst;
@@ -52,7 +53,7 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
 bool LoadDeduper::Contains(Arm arm, std::string_view load_id) const {
   // Pruning is eager whenever the floor rises, so every remembered entry is unexpired.
   const IdSet& ids = ids_[ArmIndex(arm)];
-  return ids.find(load_id) != ids.end();
+  return ids.find(Probe(load_id)) != ids.end();
 }
 
 void LoadDeduper::PopOldest() {
@@ -61,8 +62,8 @@ void LoadDeduper::PopOldest() {
   expiry_.pop_back();
   IdSet& ids = ids_[ArmIndex(oldest.arm)];
   // Erase by iterator: erasing by a key that aliases the element being erased is a trap.
-  const auto it = ids.find(*oldest.load_id);
-  string_heap_bytes_ -= OutOfLineBytes(*it);
+  const auto it = ids.find(*oldest.id);
+  string_heap_bytes_ -= OutOfLineBytes(it->load_id);
   ids.erase(it);
 }
 
@@ -84,8 +85,8 @@ void LoadDeduper::EvictOverCapacity() {
 }
 
 std::size_t LoadDeduper::MemoryBytes() const {
-  // libstdc++ node: next pointer + the string (hash not cached for a noexcept hash).
-  constexpr std::size_t kNodeBytes = sizeof(void*) + sizeof(std::string) + kMallocOverhead;
+  // libstdc++ node: next pointer + the id with its hash (the set does not cache it itself).
+  constexpr std::size_t kNodeBytes = sizeof(void*) + sizeof(Id) + kMallocOverhead;
   std::size_t bytes = sizeof(*this) + string_heap_bytes_;
   for (const IdSet& ids : ids_) {
     bytes += ids.size() * kNodeBytes + ids.bucket_count() * sizeof(void*);
