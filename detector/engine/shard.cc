@@ -10,6 +10,9 @@
 
 namespace canaryd {
 namespace {
+// Applied batches kept for the producer to refill: enough to cover the queue draining in bursts.
+constexpr std::size_t kRecycledBatches = 8;
+
 std::int64_t MonotonicNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -24,11 +27,21 @@ Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink, ApplyObse
       sink_(sink),
       observer_(observer),
       rules_(rules),
-      queue_(options->queue_batches) {
+      queue_(options->queue_batches),
+      recycled_(kRecycledBatches) {
   snapshot_ = std::make_shared<const ShardSnapshot>();
 }
 
-Shard::~Shard() { Stop(); }
+Shard::~Shard() {
+  Stop();
+  SampleBatch* batch = nullptr;
+  while (recycled_.pop(batch)) delete batch;
+}
+
+std::unique_ptr<SampleBatch> Shard::TakeRecycled() {
+  SampleBatch* batch = nullptr;
+  return recycled_.pop(batch) ? std::unique_ptr<SampleBatch>(batch) : nullptr;
+}
 
 void Shard::Start() {
   if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
@@ -77,7 +90,7 @@ void Shard::Run() {
       if (observer_ != nullptr && !batch->empty()) {
         observer_->OnBatchApplied(id_, batch->size(), MonotonicNs() - start);
       }
-      delete batch;
+      if (!recycled_.push(batch)) delete batch;
       applied_.fetch_add(1);
       applied_.notify_all();
       continue;

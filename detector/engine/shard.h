@@ -97,6 +97,10 @@ class Shard {
 
   // Producer side (one thread). Waits while the queue is full. Takes ownership.
   void Push(std::unique_ptr<SampleBatch> batch);
+  // Producer side: a batch this shard has applied, samples still in it (their strings keep
+  // their storage for the next samples), or null. Saves the producer allocating every batch
+  // and every sample's strings, and the shard freeing them.
+  std::unique_ptr<SampleBatch> TakeRecycled();
   // Waits until every pushed batch has been applied and a fresh snapshot is published.
   void WaitIdle();
 
@@ -121,8 +125,9 @@ class Shard {
   ApplyObserver* observer_;
   const RulesSlot* rules_;
   boost::lockfree::spsc_queue<SampleBatch*> queue_;
-  std::uint64_t submitted_ = 0;           // producer thread only
-  std::atomic<std::uint64_t> pushed_{0};  // wakes the writer
+  boost::lockfree::spsc_queue<SampleBatch*> recycled_;  // applied batches, back to the producer
+  std::uint64_t submitted_ = 0;                         // producer thread only
+  std::atomic<std::uint64_t> pushed_{0};                // wakes the writer
   std::atomic<std::uint64_t> applied_{0};
   std::atomic<bool> stopping_{false};
   // Readers copy the pointer under a lock held for nothing else; the writer builds the snapshot
