@@ -5,9 +5,10 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "detector/quantile_sketch.h"
@@ -24,10 +25,32 @@ struct RateTotals {
   }
 };
 
+// Rate totals by column name, in name order. A dataset has a handful of columns and every load
+// adds to each of them in every bucket and span it counts in, so a sorted vector (one
+// allocation, names side by side) rather than a tree with a node per column.
+class ColumnRates {
+ public:
+  using value_type = std::pair<std::string, RateTotals>;
+  using const_iterator = std::vector<value_type>::const_iterator;
+
+  // The column's totals, added (zero) if absent.
+  RateTotals& operator[](std::string_view column);
+  const_iterator find(std::string_view column) const;
+  std::size_t count(std::string_view column) const { return find(column) == end() ? 0 : 1; }
+  const RateTotals& at(std::string_view column) const;  // zero totals when absent
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+  std::size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  std::vector<value_type> entries_;  // ascending name
+};
+
 struct ArmTotals {
   std::uint64_t loads = 0;
   std::uint64_t rows = 0;
-  std::map<std::string, RateTotals, std::less<>> nulls;  // by column
+  ColumnRates nulls;  // by column
   RateTotals duplicates;
   QuantileSketch freshness;
   std::uint64_t freshness_within_slo = 0;
