@@ -45,7 +45,8 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
     newest_ts_ms_ = sample.ts_ms;
     Retire();
   }
-  const std::vector<LoadValue> values = registry_.Extract(sample);
+  registry_.Extract(sample, &values_);
+  const std::vector<LoadValue>& values = values_;
 
   if (sample.arm == Arm::kBaseline) {
     std::vector<ReleaseJudge*> newly_decided;

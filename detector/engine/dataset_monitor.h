@@ -67,6 +67,7 @@ class DatasetMonitor {
   std::int64_t newest_ts_ms_ = 0;
   std::int64_t next_retire_check_ms_ = 0;
   bool seen_any_ = false;
+  std::vector<LoadValue> values_;  // the report being applied; kept to reuse its storage
   std::shared_ptr<const std::vector<ReleaseDatasetView>> views_;
   bool views_stale_ = true;  // a report was applied after views_ was built
 };
