@@ -32,6 +32,7 @@ const RateTotals& ColumnRates::at(std::string_view column) const {
 void ArmTotals::Add(const Sample& sample, double slo_s) {
   ++loads;
   rows += sample.rows;
+  if (nulls.empty()) nulls.reserve(sample.nulls.size());  // a new bucket: one allocation
   for (const auto& column : sample.nulls) {
     RateTotals& t = nulls[column.column];
     t.count += column.nulls;
@@ -65,6 +66,15 @@ void ArmTotals::Merge(const ArmTotals& other) {
   freshness_within_slo += other.freshness_within_slo;
 }
 
+void ArmTotals::Clear() {
+  loads = 0;
+  rows = 0;
+  nulls.clear();
+  duplicates = RateTotals{};
+  freshness.Clear();
+  freshness_within_slo = 0;
+}
+
 ArmSeries::ArmSeries(ArmSeriesOptions options) : options_(options) {}
 
 void ArmSeries::Add(const Sample& sample) {
@@ -72,7 +82,16 @@ void ArmSeries::Add(const Sample& sample) {
   const std::int64_t index = sample.ts_ms / options_.bucket_ms;
   Bucket* bucket = nullptr;
   if (buckets_.empty() || index > buckets_.back().index) {
-    buckets_.push_back(Bucket{index, ArmTotals()});
+    if (!buckets_.empty() && buckets_.size() >= options_.max_buckets) {
+      // Full: the oldest bucket goes, and its storage becomes the new bucket's (with sparse
+      // loads nearly every load opens a bucket; this saves allocating and freeing one each time).
+      ArmTotals storage = std::move(buckets_.front().totals);
+      while (buckets_.size() >= options_.max_buckets && !buckets_.empty()) Drop();
+      storage.Clear();
+      buckets_.push_back(Bucket{index, std::move(storage)});
+    } else {
+      buckets_.push_back(Bucket{index, ArmTotals()});
+    }
     while (buckets_.size() > options_.max_buckets) Drop();
     bucket = &buckets_.back();
   } else if (index <= buckets_.front().index) {

@@ -42,6 +42,8 @@ class ColumnRates {
   const_iterator end() const { return entries_.end(); }
   std::size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
+  void reserve(std::size_t columns) { entries_.reserve(columns); }
+  void clear() { entries_.clear(); }
 
  private:
   std::vector<value_type> entries_;  // ascending name
@@ -57,6 +59,8 @@ struct ArmTotals {
 
   void Add(const Sample& sample, double slo_s);
   void Merge(const ArmTotals& other);
+  // Back to no loads, keeping the storage of the column totals and the sketch.
+  void Clear();
   double MeanRows() const {
     return loads == 0 ? 0.0 : static_cast<double>(rows) / static_cast<double>(loads);
   }

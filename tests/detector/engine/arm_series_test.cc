@@ -215,5 +215,28 @@ TEST(ArmSeriesTest, SpansNobodyReadsAreForgotten) {
   EXPECT_EQ(series.Since(0).loads, 20001u);
 }
 
+// A full series reuses the oldest bucket's storage for the newest: nothing of the old bucket may
+// show through (columns it had, its freshness values).
+TEST(ArmSeriesTest, ReusedBucketsStartEmpty) {
+  ArmSeries series(MinuteBuckets(3));
+  for (std::int64_t m = 0; m < 3; ++m) {
+    series.Add(Load(m * kMinute, 100, {{"old_column", 5}}, 1, 5000.0));
+  }
+  for (std::int64_t m = 3; m < 6; ++m) {
+    series.Add(Load(m * kMinute, 10, {{"email", 1}}, std::nullopt, 60.0 + static_cast<double>(m)));
+  }
+  ASSERT_EQ(series.bucket_count(), 3u);
+  const ArmTotals t = series.MergeSince(0);
+  EXPECT_EQ(t.loads, 3u);
+  EXPECT_EQ(t.rows, 30u);
+  EXPECT_EQ(t.nulls.size(), 1u);
+  EXPECT_EQ(t.nulls.count("old_column"), 0u);
+  EXPECT_EQ(t.nulls.at("email").count, 3u);
+  EXPECT_EQ(t.duplicates.loads, 0u);
+  EXPECT_EQ(t.freshness.count(), 3u);
+  EXPECT_EQ(t.freshness.max(), 65.0);
+  EXPECT_EQ(t.freshness.min(), 63.0);
+}
+
 }  // namespace
 }  // namespace canaryd
