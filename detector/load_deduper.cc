@@ -33,7 +33,18 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
   Delivery delivery = Delivery::kDuplicate;
   const IdProbe probe = Probe(load_id);
   if (ids.find(probe) == ids.end()) {
-    const auto it = ids.insert(Id{std::string(load_id), probe.hash}).first;
+    IdSet::iterator it;
+    if (!spare_nodes_.empty()) {
+      // In steady state every new load expires an old one: its node and its id's storage are
+      // reused rather than freed and allocated again.
+      IdSet::node_type node = std::move(spare_nodes_.back());
+      spare_nodes_.pop_back();
+      node.value().load_id.assign(load_id);
+      node.value().hash = probe.hash;
+      it = ids.insert(std::move(node)).position;
+    } else {
+      it = ids.insert(Id{std::string(load_id), probe.hash}).first;
+    }
     string_heap_bytes_ += OutOfLineBytes(it->load_id);
     expiry_.push_back(Expiry{ts_ms, &*it, arm});
     std::push_heap(expiry_.begin(), expiry_.end(), std::greater<>{});
@@ -64,7 +75,11 @@ void LoadDeduper::PopOldest() {
   // Erase by iterator: erasing by a key that aliases the element being erased is a trap.
   const auto it = ids.find(*oldest.id);
   string_heap_bytes_ -= OutOfLineBytes(it->load_id);
-  ids.erase(it);
+  if (spare_nodes_.size() < kSpareNodes) {
+    spare_nodes_.push_back(ids.extract(it));
+  } else {
+    ids.erase(it);
+  }
 }
 
 void LoadDeduper::RaiseFloor(std::int64_t floor_ms) {
@@ -92,6 +107,7 @@ std::size_t LoadDeduper::MemoryBytes() const {
     bytes += ids.size() * kNodeBytes + ids.bucket_count() * sizeof(void*);
   }
   bytes += expiry_.capacity() * sizeof(Expiry);
+  bytes += spare_nodes_.size() * kNodeBytes;
   return bytes;
 }
 

@@ -111,6 +111,9 @@ class LoadDeduper {
   std::int64_t newest_ms_;
   bool seen_any_ = false;
   std::size_t string_heap_bytes_ = 0;  // out-of-line load_id storage, for MemoryBytes
+  // Nodes of expired entries, kept for the next new ids (see Observe).
+  static constexpr std::size_t kSpareNodes = 2;
+  std::vector<IdSet::node_type> spare_nodes_;
 };
 
 }  // namespace canaryd
