@@ -10,8 +10,8 @@
 //   BM_View                   ReleaseJudge::View through DatasetMonitor::AppendViews (one release):
 //                             the evidence built for every decision and every snapshot, by release
 //                             age (hours of 1-minute loads) and columns.
-//   BM_ArmSeriesSince         one ArmSeries::Since() over a release's span: View calls it twice
-//                             per check (plus twice for freshness_slo).
+//   BM_ArmSeriesSince         one ArmSeries::MergeSince() over a release's span: what every View
+//                             paid twice per check before Since kept its spans' totals current.
 //   BM_DedupeObserve          LoadDeduper::Observe in steady state (48 h of 1-minute loads).
 //   BM_StudentTToZ            one StudentTToZ (Boost.Math t cdf + normal quantile), by df: the
 //                             judge calls it twice per scored comparison and check.
@@ -203,7 +203,7 @@ void BM_ArmSeriesSince(benchmark::State& state) {
   for (const Sample& s : Samples(scenario)) series.Add(s);
   const std::int64_t since = scenario.start_ts_ms;  // the release's start, as View asks
   for (auto _ : state) {
-    canaryd::ArmTotals totals = series.Since(since);
+    canaryd::ArmTotals totals = series.MergeSince(since);
     benchmark::DoNotOptimize(totals.loads);
   }
   state.counters["buckets"] = static_cast<double>(series.bucket_count());

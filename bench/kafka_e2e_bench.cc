@@ -83,6 +83,13 @@ std::int64_t WallMs() {
       .count();
 }
 double Seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+// CPU time of this process, every thread (librdkafka's, the daemon's, the bench's own): the cost
+// of a measurement that contention from other processes does not inflate, unlike wall time.
+std::int64_t ProcessCpuNs() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
 void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 // Broker processes still running, killed by Die (std::exit runs no destructors of locals).
@@ -475,6 +482,7 @@ class RunningDaemon {
 struct BareResult {
   double seconds = 0;  // first message -> N-th message
   double rate = 0;
+  double cpu_seconds = 0;  // process CPU over the same span
   std::uint64_t bytes = 0;
 };
 
@@ -495,20 +503,29 @@ BareResult RunBareConsumer(const std::string& bootstrap, const std::string& topi
   std::uint64_t bytes = 0;
   std::int64_t first_ns = 0;
   std::int64_t last_ns = 0;
+  std::int64_t first_cpu_ns = 0;
+  std::int64_t last_cpu_ns = 0;
   const std::int64_t deadline = NowNs() + 300'000'000'000LL;
   while (count < n && NowNs() < deadline) {
     kafka::Message m(rd_kafka_consumer_poll(consumer.get(), 50));
     if (!m || m->err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    if (count == 0) first_ns = NowNs();
+    if (count == 0) {
+      first_ns = NowNs();
+      first_cpu_ns = ProcessCpuNs();
+    }
     ++count;
     bytes += m->len + m->key_len;
-    if (count == n) last_ns = NowNs();
+    if (count == n) {
+      last_ns = NowNs();
+      last_cpu_ns = ProcessCpuNs();
+    }
   }
   if (count < n) Die("bare consumer: read only " + std::to_string(count) + " messages");
   rd_kafka_consumer_close(consumer.get());
   BareResult r;
   r.seconds = Seconds(last_ns - first_ns);
   r.rate = static_cast<double>(n) / r.seconds;
+  r.cpu_seconds = Seconds(last_cpu_ns - first_cpu_ns);
   r.bytes = bytes;
   return r;
 }
@@ -518,6 +535,7 @@ struct CanarydResult {
   double rate = 0;          // n / seconds
   double read_seconds = 0;  // first message -> N-th message read by the consumer loop
   double all_seconds = 0;   // first message -> every report applied (incl. the checkpoint wait)
+  double cpu_seconds = 0;   // process CPU from the first message read to applied (`seconds`)
   std::uint64_t decisions = 0;
   std::uint64_t rejected = 0;
   std::uint64_t checkpoints = 0;
@@ -535,15 +553,23 @@ CanarydResult RunCanaryd(const std::string& bootstrap, const std::string& topic,
   std::int64_t read_ns = 0;
   std::int64_t applied_ns = 0;
   std::int64_t all_ns = 0;
+  std::int64_t first_cpu_ns = 0;
+  std::int64_t applied_cpu_ns = 0;
   const std::int64_t deadline = NowNs() + 300'000'000'000LL;
   while (NowNs() < deadline) {
     const kafka::ConsumerStats c = d.daemon().ConsumerCounters();
     const std::int64_t now = NowNs();
-    if (first_ns == 0 && c.messages > 0) first_ns = now;
+    if (first_ns == 0 && c.messages > 0) {
+      first_ns = now;
+      first_cpu_ns = ProcessCpuNs();
+    }
     if (read_ns == 0 && c.messages >= n) read_ns = now;
     if (read_ns != 0) {
       const std::uint64_t done = d.EngineDone();
-      if (applied_ns == 0 && done + slack >= c.accepted) applied_ns = now;
+      if (applied_ns == 0 && done + slack >= c.accepted) {
+        applied_ns = now;
+        applied_cpu_ns = ProcessCpuNs();
+      }
       if (done >= c.accepted) {
         all_ns = now;
         break;
@@ -557,6 +583,7 @@ CanarydResult RunCanaryd(const std::string& bootstrap, const std::string& topic,
   r.rate = static_cast<double>(n) / r.seconds;
   r.read_seconds = Seconds(read_ns - first_ns);
   r.all_seconds = Seconds(all_ns - first_ns);
+  r.cpu_seconds = Seconds(applied_cpu_ns - first_cpu_ns);
   const kafka::ConsumerStats c = d.daemon().ConsumerCounters();
   r.rejected = c.rejected;
   r.checkpoints = c.checkpoints;
@@ -569,6 +596,8 @@ struct ThroughputSummary {
   double bare_rate = 0;
   double canaryd_rate = 0;
   double ratio = 0;
+  double bare_cpu_us = 0;  // process CPU per report
+  double canaryd_cpu_us = 0;
   double canaryd_read_rate = 0;
   double canaryd_all_rate = 0;
   std::uint64_t bytes = 0;
@@ -608,7 +637,8 @@ ThroughputSummary RunThroughput(const Options& o) {
   }
   std::printf("mix: %s\n", canaryd::bench::DescribeReportMix(mix, mix_stats).c_str());
 
-  std::vector<double> bare_rates, canaryd_rates, ratios, read_rates, all_rates;
+  std::vector<double> bare_rates, canaryd_rates, ratios, read_rates, all_rates, bare_cpu,
+      canaryd_cpu;
   for (int round = 0; round < o.rounds; ++round) {
     const bool bare_first = round % 2 == 0;
     BareResult bare;
@@ -624,12 +654,18 @@ ThroughputSummary RunThroughput(const Options& o) {
       }
     }
     const double ratio = bare.rate > 0 ? can.rate / bare.rate : 0;
+    const double reports = static_cast<double>(o.reports);
+    const double bare_cpu_us = bare.cpu_seconds * 1e6 / reports;
+    const double can_cpu_us = can.cpu_seconds * 1e6 / reports;
     std::printf(
-        "round %d (%s first): bare %.0f/s (%.2f s) | canaryd %.0f/s (%.2f s to applied; read "
-        "%.2f s; all applied incl. checkpoint wait %.2f s; %" PRIu64 " decisions, %" PRIu64
-        " rejected, %" PRIu64 " checkpoints) | ratio %.2f\n",
-        round + 1, bare_first ? "bare" : "canaryd", bare.rate, bare.seconds, can.rate, can.seconds,
-        can.read_seconds, can.all_seconds, can.decisions, can.rejected, can.checkpoints, ratio);
+        "round %d (%s first): bare %.0f/s (%.2f s, cpu %.2f us/report) | canaryd %.0f/s (%.2f s "
+        "to applied, cpu %.2f us/report; read %.2f s; all applied incl. checkpoint wait %.2f s; "
+        "%" PRIu64 " decisions, %" PRIu64 " rejected, %" PRIu64 " checkpoints) | ratio %.2f\n",
+        round + 1, bare_first ? "bare" : "canaryd", bare.rate, bare.seconds, bare_cpu_us, can.rate,
+        can.seconds, can_cpu_us, can.read_seconds, can.all_seconds, can.decisions, can.rejected,
+        can.checkpoints, ratio);
+    bare_cpu.push_back(bare_cpu_us);
+    canaryd_cpu.push_back(can_cpu_us);
     std::fflush(stdout);
     bare_rates.push_back(bare.rate);
     canaryd_rates.push_back(can.rate);
@@ -644,12 +680,17 @@ ThroughputSummary RunThroughput(const Options& o) {
   s.ratio = Median(ratios);
   s.canaryd_read_rate = Median(read_rates);
   s.canaryd_all_rate = Median(all_rates);
+  s.bare_cpu_us = Median(bare_cpu);
+  s.canaryd_cpu_us = Median(canaryd_cpu);
   s.bytes = mix_bytes;
   std::printf(
       "throughput (median of %d): bare %.0f reports/s, canaryd %.0f reports/s, ratio %.2f "
       "(target >= 0.60: %s); canaryd read-only rate %.0f/s, incl. final checkpoint wait %.0f/s\n",
       o.rounds, s.bare_rate, s.canaryd_rate, s.ratio, s.ratio >= 0.6 ? "met" : "NOT met",
       s.canaryd_read_rate, s.canaryd_all_rate);
+  std::printf(
+      "process CPU per report (median): bare %.2f us, canaryd %.2f us (bare / canaryd = %.2f)\n",
+      s.bare_cpu_us, s.canaryd_cpu_us, s.canaryd_cpu_us > 0 ? s.bare_cpu_us / s.canaryd_cpu_us : 0);
   return s;
 }
 

@@ -31,9 +31,21 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
 
   IdSet& ids = ids_[ArmIndex(arm)];
   Delivery delivery = Delivery::kDuplicate;
-  if (ids.find(load_id) == ids.end()) {
-    const auto it = ids.emplace(load_id).first;
-    string_heap_bytes_ += OutOfLineBytes(*it);
+  const IdProbe probe = Probe(load_id);
+  if (ids.find(probe) == ids.end()) {
+    IdSet::iterator it;
+    if (!spare_nodes_.empty()) {
+      // In steady state every new load expires an old one: its node and its id's storage are
+      // reused rather than freed and allocated again.
+      IdSet::node_type node = std::move(spare_nodes_.back());
+      spare_nodes_.pop_back();
+      node.value().load_id.assign(load_id);
+      node.value().hash = probe.hash;
+      it = ids.insert(std::move(node)).position;
+    } else {
+      it = ids.insert(Id{std::string(load_id), probe.hash}).first;
+    }
+    string_heap_bytes_ += OutOfLineBytes(it->load_id);
     expiry_.push_back(Expiry{ts_ms, &*it, arm});
     std::push_heap(expiry_.begin(), expiry_.end(), std::greater<>{});
     delivery = Delivery::kFirst;
@@ -52,7 +64,7 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
 bool LoadDeduper::Contains(Arm arm, std::string_view load_id) const {
   // Pruning is eager whenever the floor rises, so every remembered entry is unexpired.
   const IdSet& ids = ids_[ArmIndex(arm)];
-  return ids.find(load_id) != ids.end();
+  return ids.find(Probe(load_id)) != ids.end();
 }
 
 void LoadDeduper::PopOldest() {
@@ -61,9 +73,13 @@ void LoadDeduper::PopOldest() {
   expiry_.pop_back();
   IdSet& ids = ids_[ArmIndex(oldest.arm)];
   // Erase by iterator: erasing by a key that aliases the element being erased is a trap.
-  const auto it = ids.find(*oldest.load_id);
-  string_heap_bytes_ -= OutOfLineBytes(*it);
-  ids.erase(it);
+  const auto it = ids.find(*oldest.id);
+  string_heap_bytes_ -= OutOfLineBytes(it->load_id);
+  if (spare_nodes_.size() < kSpareNodes) {
+    spare_nodes_.push_back(ids.extract(it));
+  } else {
+    ids.erase(it);
+  }
 }
 
 void LoadDeduper::RaiseFloor(std::int64_t floor_ms) {
@@ -84,13 +100,14 @@ void LoadDeduper::EvictOverCapacity() {
 }
 
 std::size_t LoadDeduper::MemoryBytes() const {
-  // libstdc++ node: next pointer + the string (hash not cached for a noexcept hash).
-  constexpr std::size_t kNodeBytes = sizeof(void*) + sizeof(std::string) + kMallocOverhead;
+  // libstdc++ node: next pointer + the id with its hash (the set does not cache it itself).
+  constexpr std::size_t kNodeBytes = sizeof(void*) + sizeof(Id) + kMallocOverhead;
   std::size_t bytes = sizeof(*this) + string_heap_bytes_;
   for (const IdSet& ids : ids_) {
     bytes += ids.size() * kNodeBytes + ids.bucket_count() * sizeof(void*);
   }
   bytes += expiry_.capacity() * sizeof(Expiry);
+  bytes += spare_nodes_.size() * kNodeBytes;
   return bytes;
 }
 

@@ -36,11 +36,12 @@ enum class Delivery : std::uint8_t {
 // with it, or the invariant would break for them). A redelivery is assumed to carry its original
 // ts, as the contract's (dataset, arm, load_id) key implies the same report.
 //
-// Memory: per remembered load, a hash node holding the id inline (48 B incl. malloc), a bucket
-// slot (~8 B), a heap slot (24 B, up to 2x from vector growth) and, for ids over 15 bytes, the
-// id's own allocation. Measured on bookworm/x86-64 at 200000 entries: ~95 B per entry for 8-byte
-// ids, ~125 B for 21-byte ids ("2026-11-23T10:00Z/p17"), ~160 B for 40-byte ids, i.e. at most
-// ~19-32 MB per dataset at the default cap; MemoryBytes() estimates it within ~10% (high).
+// Memory: per remembered load, a hash node holding the id inline and its hash (64 B incl.
+// malloc), a bucket slot (~8 B), a heap slot (24 B, up to 2x from vector growth) and, for ids
+// over 15 bytes, the id's own allocation. Measured on bookworm/x86-64 at 200000 entries before
+// the hash was kept in the node (16 B less per entry): ~95 B per entry for 8-byte ids, ~125 B
+// for 21-byte ids ("2026-11-23T10:00Z/p17"), ~160 B for 40-byte ids, i.e. at most ~22-35 MB per
+// dataset at the default cap; MemoryBytes() estimates it.
 class LoadDeduper {
  public:
   explicit LoadDeduper(DedupeOptions options = {});
@@ -59,18 +60,41 @@ class LoadDeduper {
   std::size_t MemoryBytes() const;
 
  private:
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
+  // The id with its hash, computed once: libstdc++ does not cache the hash of a "fast" hasher in
+  // the node, so without it every lookup re-hashed the ids in the bucket it walked, and expiring
+  // an entry hashed its id again.
+  struct Id {
+    std::string load_id;
+    std::size_t hash;
   };
-  using IdSet = std::unordered_set<std::string, StringHash, std::equal_to<>>;
+  struct IdProbe {
+    std::string_view load_id;
+    std::size_t hash;
+  };
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(const Id& id) const noexcept { return id.hash; }
+    std::size_t operator()(const IdProbe& id) const noexcept { return id.hash; }
+  };
+  struct IdEqual {
+    using is_transparent = void;
+    bool operator()(const Id& a, const Id& b) const noexcept {
+      return &a == &b || (a.hash == b.hash && a.load_id == b.load_id);
+    }
+    bool operator()(const IdProbe& a, const Id& b) const noexcept {
+      return a.hash == b.hash && a.load_id == b.load_id;
+    }
+    bool operator()(const Id& a, const IdProbe& b) const noexcept { return (*this)(b, a); }
+  };
+  using IdSet = std::unordered_set<Id, IdHash, IdEqual>;
+  static IdProbe Probe(std::string_view load_id) {
+    return IdProbe{load_id, std::hash<std::string_view>{}(load_id)};
+  }
 
   // Points into an IdSet node: node-based containers keep element addresses across rehashing.
   struct Expiry {
     std::int64_t ts_ms;
-    const std::string* load_id;
+    const Id* id;
     Arm arm;
     bool operator>(const Expiry& other) const { return ts_ms > other.ts_ms; }
   };
@@ -87,6 +111,9 @@ class LoadDeduper {
   std::int64_t newest_ms_;
   bool seen_any_ = false;
   std::size_t string_heap_bytes_ = 0;  // out-of-line load_id storage, for MemoryBytes
+  // Nodes of expired entries, kept for the next new ids (see Observe).
+  static constexpr std::size_t kSpareNodes = 2;
+  std::vector<IdSet::node_type> spare_nodes_;
 };
 
 }  // namespace canaryd

@@ -99,6 +99,15 @@ void QuantileSketch::Add(double value, std::uint64_t count) {
   count_ += count;
 }
 
+void QuantileSketch::Clear() {
+  counts_.clear();
+  offset_ = 0;
+  zero_count_ = 0;
+  count_ = 0;
+  min_ = 0.0;
+  max_ = 0.0;
+}
+
 void QuantileSketch::Merge(const QuantileSketch& other) {
   assert(other.gamma_ == gamma_ && "merging sketches of different accuracy");
   if (other.empty()) return;

@@ -35,6 +35,9 @@ class QuantileSketch {
   // sketch sound if one slips through). count == 0 is a no-op.
   void Add(double value, std::uint64_t count = 1);
 
+  // Forgets every value; keeps the accuracy, max_buckets and the counter storage.
+  void Clear();
+
   // Adds every value of `other`. Both sketches must use the same relative accuracy (asserted);
   // in release builds a mismatched sketch is re-added at its bucket representatives, which is
   // safe but compounds the error. Keeps this sketch's max_buckets.

@@ -361,7 +361,10 @@ class Validator {
   }
 
   std::optional<Rejection> Nulls(Sample* out) {
-    if (!value_[kNulls]) return std::nullopt;
+    if (!value_[kNulls]) {
+      out->nulls.clear();
+      return std::nullopt;
+    }
     simdjson::dom::object columns;
     if (value_[kNulls]->get_object().get(columns)) {
       return WrongType(FieldRef(kNulls), "an object of column -> null count",
@@ -373,6 +376,8 @@ class Validator {
           FieldRef(kNulls) + " has more than " + std::to_string(options_.max_columns) + " columns");
     }
     out->nulls.reserve(columns.size());
+    // Entries left from an earlier report are overwritten in place (DecodeInto reuses them).
+    std::size_t used = 0;
     scratch_->clear();
     for (const auto column : columns) {
       const std::string_view name = column.key;
@@ -398,9 +403,16 @@ class Validator {
       if (*n > out->rows) {
         return Reject(RejectReason::kNullsExceedRows, ColumnRef(name) + " exceeds rows");
       }
-      out->nulls.push_back(ColumnNulls{std::string(name), *n});
+      if (used < out->nulls.size()) {
+        out->nulls[used].column.assign(name);
+        out->nulls[used].nulls = *n;
+      } else {
+        out->nulls.push_back(ColumnNulls{std::string(name), *n});
+      }
+      ++used;
       scratch_->push_back(name);
     }
+    out->nulls.resize(used);
     std::sort(scratch_->begin(), scratch_->end());
     const auto dup = std::adjacent_find(scratch_->begin(), scratch_->end());
     if (dup != scratch_->end()) {
@@ -463,7 +475,7 @@ SampleDecoder::SampleDecoder(DecoderOptions options)
   scratch_columns_.reserve(options_.max_columns);
 }
 
-DecodeResult SampleDecoder::Decode(std::string_view document) {
+std::optional<Rejection> SampleDecoder::DecodeInto(std::string_view document, Sample* out) {
   // Checked before any parsing so an oversized message costs nothing but its length.
   if (document.size() > options_.max_document_bytes) {
     return Reject(
@@ -487,9 +499,18 @@ DecodeResult SampleDecoder::Decode(std::string_view document) {
                   std::string("top-level value must be an object, got ") +
                       std::string(TypeNoun(root.type())));
   }
-  Sample sample;
   Validator validator(options_, &scratch_columns_);
-  if (auto rejection = validator.Run(object, &sample)) return std::move(*rejection);
+  // Fields a report may leave out; the rest are always set when the report is accepted.
+  out->release.clear();
+  out->freshness_s.reset();
+  out->duplicates.reset();
+  out->schema.clear();
+  return validator.Run(object, out);
+}
+
+DecodeResult SampleDecoder::Decode(std::string_view document) {
+  Sample sample;
+  if (auto rejection = DecodeInto(document, &sample)) return std::move(*rejection);
   return sample;
 }
 

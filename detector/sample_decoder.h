@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,10 @@ class SampleDecoder {
   explicit SampleDecoder(DecoderOptions options = {});
 
   DecodeResult Decode(std::string_view document);
+  // The same into *out, reusing the storage of its strings and vectors: a caller that decodes
+  // report after report into one Sample does not allocate. nullopt: accepted, *out holds the
+  // report. On rejection *out is unspecified.
+  std::optional<Rejection> DecodeInto(std::string_view document, Sample* out);
 
   const DecoderOptions& options() const { return options_; }
 

@@ -39,12 +39,14 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
     case Delivery::kFirst:
       break;
   }
+  views_stale_ = true;
   seen_any_ = true;
   if (sample.ts_ms > newest_ts_ms_) {
     newest_ts_ms_ = sample.ts_ms;
     Retire();
   }
-  const std::vector<LoadValue> values = registry_.Extract(sample);
+  registry_.Extract(sample, &values_);
+  const std::vector<LoadValue>& values = values_;
 
   if (sample.arm == Arm::kBaseline) {
     std::vector<ReleaseJudge*> newly_decided;
@@ -87,6 +89,17 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
 
 void DatasetMonitor::AppendViews(std::vector<ReleaseDatasetView>* out) const {
   for (const auto& [name, judge] : releases_) out->push_back(judge->View(Context(OptionsOf(name))));
+}
+
+std::shared_ptr<const std::vector<ReleaseDatasetView>> DatasetMonitor::Views() {
+  if (views_stale_ || views_ == nullptr) {
+    auto views = std::make_shared<std::vector<ReleaseDatasetView>>();
+    views->reserve(releases_.size());
+    AppendViews(views.get());
+    views_ = std::move(views);
+    views_stale_ = false;
+  }
+  return views_;
 }
 
 void DatasetMonitor::Retire() {

@@ -37,6 +37,13 @@ class DatasetMonitor {
                      const JudgeOptionsSource* rules = nullptr);
 
   void AppendViews(std::vector<ReleaseDatasetView>* out) const;
+  // Every release's view, built again only when a report was applied since the last call (a
+  // snapshot of an unchanged dataset shares the previous one's views). Empty: no releases.
+  std::shared_ptr<const std::vector<ReleaseDatasetView>> Views();
+  // The views as of the last Views() call, even if reports were applied since; null before it.
+  const std::shared_ptr<const std::vector<ReleaseDatasetView>>& last_views() const {
+    return views_;
+  }
   std::size_t retired_releases() const { return retired_.size(); }
   std::size_t open_releases() const;
   std::size_t releases() const { return releases_.size(); }
@@ -60,6 +67,9 @@ class DatasetMonitor {
   std::int64_t newest_ts_ms_ = 0;
   std::int64_t next_retire_check_ms_ = 0;
   bool seen_any_ = false;
+  std::vector<LoadValue> values_;  // the report being applied; kept to reuse its storage
+  std::shared_ptr<const std::vector<ReleaseDatasetView>> views_;
+  bool views_stale_ = true;  // a report was applied after views_ was built
 };
 
 }  // namespace canaryd

@@ -12,6 +12,7 @@ Engine::Engine(EngineOptions options, DecisionSink* sink, ApplyObserver* observe
     shards_.push_back(std::make_unique<Shard>(i, &options_, sink, observer, &rules_));
     pending_.push_back(std::make_unique<SampleBatch>());
     pending_.back()->reserve(options_.batch_size);
+    pending_size_.push_back(0);
   }
   // The default logger is created on first use; create it here, before the shard threads log.
   spdlog::default_logger_raw();
@@ -20,35 +21,58 @@ Engine::Engine(EngineOptions options, DecisionSink* sink, ApplyObserver* observe
 
 Engine::~Engine() { Stop(); }
 
-void Engine::Submit(std::uint64_t seq, Sample sample) {
-  const auto shard = static_cast<std::size_t>(router_.ShardOf(sample.dataset));
-  auto& batch = pending_[shard];
-  batch->push_back(SequencedSample{seq, std::move(sample)});
-  submitted_.fetch_add(1, std::memory_order_relaxed);
-  if (batch->size() >= options_.batch_size) {
-    shards_[shard]->Push(std::move(batch));
-    batch = std::make_unique<SampleBatch>();
-    batch->reserve(options_.batch_size);
+SequencedSample& Engine::NextSlot(std::size_t shard) {
+  SampleBatch& batch = *pending_[shard];
+  const std::size_t i = pending_size_[shard]++;
+  if (i < batch.size()) return batch[i];
+  return batch.emplace_back();
+}
+
+void Engine::HandOver(std::size_t shard) {
+  pending_[shard]->resize(pending_size_[shard]);  // drops unused slots of a recycled batch
+  shards_[shard]->Push(std::move(pending_[shard]));
+  pending_[shard] = shards_[shard]->TakeRecycled();
+  if (pending_[shard] == nullptr) {
+    pending_[shard] = std::make_unique<SampleBatch>();
+    pending_[shard]->reserve(options_.batch_size);
   }
+  pending_size_[shard] = 0;
+}
+
+void Engine::Submit(std::uint64_t seq, Sample&& sample) {
+  const auto shard = static_cast<std::size_t>(router_.ShardOf(sample.dataset));
+  SequencedSample& slot = NextSlot(shard);
+  slot.seq = seq;
+  slot.forget = false;
+  slot.sample = std::move(sample);
+  submitted_.fetch_add(1, std::memory_order_relaxed);
+  if (pending_size_[shard] >= options_.batch_size) HandOver(shard);
+}
+
+void Engine::Submit(std::uint64_t seq, const Sample& sample) {
+  const auto shard = static_cast<std::size_t>(router_.ShardOf(sample.dataset));
+  SequencedSample& slot = NextSlot(shard);
+  slot.seq = seq;
+  slot.forget = false;
+  slot.sample = sample;  // into the slot's existing strings: no allocation once warm
+  submitted_.fetch_add(1, std::memory_order_relaxed);
+  if (pending_size_[shard] >= options_.batch_size) HandOver(shard);
 }
 
 void Engine::Forget(const std::vector<std::string>& datasets) {
   for (const std::string& name : datasets) {
     const auto shard = static_cast<std::size_t>(router_.ShardOf(name));
-    SequencedSample item;
-    item.sample.dataset = name;
-    item.forget = true;
-    pending_[shard]->push_back(std::move(item));
+    SequencedSample& slot = NextSlot(shard);
+    slot.seq = 0;
+    slot.sample = Sample();
+    slot.sample.dataset = name;
+    slot.forget = true;
   }
 }
 
 void Engine::Handover() {
   for (std::size_t i = 0; i < shards_.size(); ++i) {
-    if (!pending_[i]->empty()) {
-      shards_[i]->Push(std::move(pending_[i]));
-      pending_[i] = std::make_unique<SampleBatch>();
-      pending_[i]->reserve(options_.batch_size);
-    }
+    if (pending_size_[i] > 0) HandOver(i);
   }
 }
 
@@ -88,7 +112,7 @@ std::vector<ReleaseDatasetView> Engine::Releases() const {
   std::vector<ReleaseDatasetView> out;
   for (const auto& shard : shards_) {
     const auto snap = shard->snapshot();
-    out.insert(out.end(), snap->releases.begin(), snap->releases.end());
+    for (const auto& views : snap->datasets) out.insert(out.end(), views->begin(), views->end());
   }
   return out;
 }

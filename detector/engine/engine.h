@@ -32,7 +32,10 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Producer side: one thread. seq orders decisions deterministically (e.g. the input line).
-  void Submit(std::uint64_t seq, Sample sample);
+  // The sample is moved or copied into a slot of a batch that a shard has handed back, so a
+  // producer that decodes into one Sample and submits it by const reference does not allocate.
+  void Submit(std::uint64_t seq, Sample&& sample);
+  void Submit(std::uint64_t seq, const Sample& sample);
   // Drops all state of these datasets, in order with the reports submitted before (used when a
   // Kafka partition is revoked: another instance owns them now).
   void Forget(const std::vector<std::string>& datasets);
@@ -55,12 +58,19 @@ class Engine {
   const EngineOptions& options() const { return options_; }
 
  private:
+  // The next free slot of shard's filling batch; hands the batch over when it is full.
+  SequencedSample& NextSlot(std::size_t shard);
+  void HandOver(std::size_t shard);
+
   EngineOptions options_;
   ShardRouter router_;
   RulesSlot rules_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::vector<std::unique_ptr<SampleBatch>> pending_;  // one filling batch per shard
-  std::atomic<std::uint64_t> submitted_{0};            // written by the producer, read by Stats()
+  // One filling batch per shard. A batch that came back from its shard still holds its old
+  // samples: the first pending_size_[i] are this batch's, the rest are slots to overwrite.
+  std::vector<std::unique_ptr<SampleBatch>> pending_;
+  std::vector<std::size_t> pending_size_;
+  std::atomic<std::uint64_t> submitted_{0};  // written by the producer, read by Stats()
   bool stopped_ = false;
 };
 

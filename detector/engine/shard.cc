@@ -1,11 +1,18 @@
 #include "detector/engine/shard.h"
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <chrono>
+#include <string>
 
 #include <spdlog/spdlog.h>
 
 namespace canaryd {
 namespace {
+// Applied batches kept for the producer to refill: enough to cover the queue draining in bursts.
+constexpr std::size_t kRecycledBatches = 8;
+
 std::int64_t MonotonicNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -20,11 +27,21 @@ Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink, ApplyObse
       sink_(sink),
       observer_(observer),
       rules_(rules),
-      queue_(options->queue_batches) {
+      queue_(options->queue_batches),
+      recycled_(kRecycledBatches) {
   snapshot_ = std::make_shared<const ShardSnapshot>();
 }
 
-Shard::~Shard() { Stop(); }
+Shard::~Shard() {
+  Stop();
+  SampleBatch* batch = nullptr;
+  while (recycled_.pop(batch)) delete batch;
+}
+
+std::unique_ptr<SampleBatch> Shard::TakeRecycled() {
+  SampleBatch* batch = nullptr;
+  return recycled_.pop(batch) ? std::unique_ptr<SampleBatch>(batch) : nullptr;
+}
 
 void Shard::Start() {
   if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
@@ -61,6 +78,9 @@ void Shard::WaitIdle() {
 }
 
 void Shard::Run() {
+  // Named so that top -H and perf tell the shards from the consumer and each other.
+  const std::string name = "canaryd-shard" + std::to_string(id_);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
   for (;;) {
     const std::uint64_t seen = pushed_.load();
     SampleBatch* batch = nullptr;
@@ -70,7 +90,7 @@ void Shard::Run() {
       if (observer_ != nullptr && !batch->empty()) {
         observer_->OnBatchApplied(id_, batch->size(), MonotonicNs() - start);
       }
-      delete batch;
+      if (!recycled_.push(batch)) delete batch;
       applied_.fetch_add(1);
       applied_.notify_all();
       continue;
@@ -78,18 +98,22 @@ void Shard::Run() {
     if (stopping_.load()) break;
     pushed_.wait(seen);
   }
-  Publish();
+  Publish(/*all=*/true);
 }
 
 void Shard::Apply(SampleBatch& batch) {
-  bool decided = false;
+  bool forgot = false;
   const std::shared_ptr<const JudgeOptionsSource> rules =
       rules_ != nullptr ? rules_->Get() : nullptr;
   for (SequencedSample& item : batch) {
     const Sample& s = item.sample;
     if (item.forget) {
-      datasets_.erase(s.dataset);
-      decided = true;  // publish, so readers stop seeing it
+      auto gone = datasets_.find(s.dataset);
+      if (gone != datasets_.end()) {
+        std::erase(decided_datasets_, gone->second.get());
+        datasets_.erase(gone);
+        forgot = true;  // publish, so readers stop seeing it
+      }
       continue;
     }
     auto it = datasets_.find(s.dataset);
@@ -98,7 +122,8 @@ void Shard::Apply(SampleBatch& batch) {
           datasets_.emplace(s.dataset, std::make_unique<DatasetMonitor>(s.dataset, options_)).first;
     }
     decided_.clear();
-    switch (it->second->Apply(s, &decided_, rules.get())) {
+    DatasetMonitor* monitor = it->second.get();
+    switch (monitor->Apply(s, &decided_, rules.get())) {
       case ApplyOutcome::kApplied:
         counters_.applied.fetch_add(1, std::memory_order_relaxed);
         break;
@@ -122,22 +147,31 @@ void Shard::Apply(SampleBatch& batch) {
           "event=decision shard={} release={} dataset={} decision={} check={} reason=\"{}\"", id_,
           view.release, view.dataset, DecisionName(view.decision), view.deciding_check,
           view.reason);
-      decided = true;
       if (sink_ != nullptr) sink_->OnDecision(DecisionEvent{item.seq, std::move(view)});
     }
+    if (!decided_.empty()) decided_datasets_.push_back(monitor);
   }
   const std::int64_t now = MonotonicNs();
-  if (batch.empty() || decided ||
-      now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
-    Publish();
+  if (batch.empty() || now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
+    Publish(/*all=*/true);
     last_publish_ns_ = now;
+  } else if (!decided_datasets_.empty() || forgot) {
+    Publish(/*all=*/false);
   }
 }
 
-void Shard::Publish() {
+void Shard::Publish(bool all) {
   auto snap = std::make_shared<ShardSnapshot>();
   snap->batches_applied = applied_.load();
-  for (const auto& [name, monitor] : datasets_) monitor->AppendViews(&snap->releases);
+  snap->datasets.reserve(datasets_.size());
+  for (const auto& [name, monitor] : datasets_) {
+    const bool decided = std::find(decided_datasets_.begin(), decided_datasets_.end(),
+                                   monitor.get()) != decided_datasets_.end();
+    std::shared_ptr<const std::vector<ReleaseDatasetView>> views =
+        all || decided ? monitor->Views() : monitor->last_views();
+    if (views != nullptr && !views->empty()) snap->datasets.push_back(std::move(views));
+  }
+  decided_datasets_.clear();
   std::shared_ptr<const ShardSnapshot> published = std::move(snap);
   std::lock_guard<std::mutex> lock(snapshot_mu_);
   snapshot_.swap(published);  // the old snapshot is released after the lock, below

@@ -61,7 +61,9 @@ struct ShardCounters {
 
 struct ShardSnapshot {
   std::uint64_t batches_applied = 0;
-  std::vector<ReleaseDatasetView> releases;
+  // Each dataset's views (datasets without releases left out). A dataset without new reports
+  // shares its entry with the previous snapshot instead of being viewed again.
+  std::vector<std::shared_ptr<const std::vector<ReleaseDatasetView>>> datasets;
 };
 
 // The current rules, shared by the shards; swapped whole on reload.
@@ -95,6 +97,10 @@ class Shard {
 
   // Producer side (one thread). Waits while the queue is full. Takes ownership.
   void Push(std::unique_ptr<SampleBatch> batch);
+  // Producer side: a batch this shard has applied, samples still in it (their strings keep
+  // their storage for the next samples), or null. Saves the producer allocating every batch
+  // and every sample's strings, and the shard freeing them.
+  std::unique_ptr<SampleBatch> TakeRecycled();
   // Waits until every pushed batch has been applied and a fresh snapshot is published.
   void WaitIdle();
 
@@ -108,7 +114,10 @@ class Shard {
  private:
   void Run();
   void Apply(SampleBatch& batch);
-  void Publish();
+  // Views every dataset that had reports since it was last viewed (all: true), or only those in
+  // decided_datasets_, the others as last viewed (all: false: a decision is shown at once without
+  // viewing every dataset again; the rest follow within snapshot_interval_ms).
+  void Publish(bool all);
 
   int id_;
   const EngineOptions* options_;
@@ -116,8 +125,9 @@ class Shard {
   ApplyObserver* observer_;
   const RulesSlot* rules_;
   boost::lockfree::spsc_queue<SampleBatch*> queue_;
-  std::uint64_t submitted_ = 0;           // producer thread only
-  std::atomic<std::uint64_t> pushed_{0};  // wakes the writer
+  boost::lockfree::spsc_queue<SampleBatch*> recycled_;  // applied batches, back to the producer
+  std::uint64_t submitted_ = 0;                         // producer thread only
+  std::atomic<std::uint64_t> pushed_{0};                // wakes the writer
   std::atomic<std::uint64_t> applied_{0};
   std::atomic<bool> stopping_{false};
   // Readers copy the pointer under a lock held for nothing else; the writer builds the snapshot
@@ -130,8 +140,9 @@ class Shard {
 
   // Writer-thread state.
   std::unordered_map<std::string, std::unique_ptr<DatasetMonitor>> datasets_;
-  std::int64_t last_publish_ns_ = 0;
+  std::int64_t last_publish_ns_ = 0;  // of the last Publish(all = true)
   std::vector<ReleaseDatasetView> decided_;
+  std::vector<const DatasetMonitor*> decided_datasets_;  // since the last Publish
 };
 
 }  // namespace canaryd

@@ -18,7 +18,9 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -116,6 +118,10 @@ class ReportConsumer {
   // Drops the state of revoked partitions that the last assignment did not give back.
   void ForgetRevoked();
   void Handle(const rd_kafka_message_t* m);
+  // The state of m's partition (created on first sight); sets last_key_ to its "topic[p]" key.
+  PartitionState& StateOf(const rd_kafka_message_t* m);
+  // Drops the cached partition of the last message (partitions_ is about to change).
+  void ForgetLastPartition();
   // Applies, delivers and commits. Returns false if something was not yet delivered (the commit
   // waits for the next checkpoint).
   bool Checkpoint(bool sync);
@@ -128,12 +134,40 @@ class ReportConsumer {
   SignalPublisher* publisher_;
   kafka::Handle consumer_;
   SampleDecoder decoder_;
+  Sample sample_;  // the report being handled; its storage is reused for the next
+  // The partition of the last message handled (see StateOf).
+  const rd_kafka_topic_t* last_rkt_ = nullptr;
+  std::int32_t last_partition_ = -1;
+  PartitionState* last_state_ = nullptr;
+  const std::string* last_key_ = nullptr;
   std::uint64_t seq_ = 0;
   std::int64_t newest_ts_ms_ = 0;
   std::map<std::string, PartitionState> partitions_;  // "topic[p]" -> state
   std::map<std::string, PartitionState> revoked_;     // until the next assignment
+  // (dataset, release) without copying either, for looking open_ up.
+  struct ReleaseRef {
+    std::string_view dataset;
+    std::string_view release;
+  };
+  struct ReleaseLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      // The order of std::pair<std::string, std::string>'s operator<.
+      if (Dataset(a) != Dataset(b)) return Dataset(a) < Dataset(b);
+      return Release(a) < Release(b);
+    }
+    static std::string_view Dataset(const std::pair<std::string, std::string>& k) {
+      return k.first;
+    }
+    static std::string_view Dataset(const ReleaseRef& k) { return k.dataset; }
+    static std::string_view Release(const std::pair<std::string, std::string>& k) {
+      return k.second;
+    }
+    static std::string_view Release(const ReleaseRef& k) { return k.release; }
+  };
   // (dataset, release) -> where the release's first report was; pruned at checkpoints.
-  std::map<std::pair<std::string, std::string>, OpenRelease> open_;
+  std::map<std::pair<std::string, std::string>, OpenRelease, ReleaseLess> open_;
   std::unordered_map<std::string, std::deque<HistoryMark>> history_;  // by dataset
   std::atomic<bool> ready_{false};
 

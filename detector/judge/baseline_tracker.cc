@@ -72,7 +72,8 @@ bool BaselineTracker::LastAllNull(int metric) const {
 void BaselineTracker::UpdateBounds(PerMetric* m) {
   m->since_bounds = 0;
   if (m->values.size() < kMinValuesForBounds) return;
-  std::vector<double> v(m->values.begin(), m->values.end());
+  std::vector<double>& v = bounds_scratch_;
+  v.assign(m->values.begin(), m->values.end());
   const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
   std::nth_element(v.begin(), mid, v.end());
   const double median = *mid;

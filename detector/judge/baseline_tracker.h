@@ -60,7 +60,7 @@ class BaselineTracker {
     ClipBounds bounds;          // recomputed every few loads
     std::uint32_t since_bounds = 0;
   };
-  static void UpdateBounds(PerMetric* m);
+  void UpdateBounds(PerMetric* m);
   PerMetric& At(int metric);
 
   std::vector<PerMetric> metrics_;
@@ -68,6 +68,7 @@ class BaselineTracker {
   std::int64_t last_ts_ms_ = 0;
   std::uint64_t loads_ = 0;
   std::deque<std::int64_t> gaps_ms_;
+  std::vector<double> bounds_scratch_;  // UpdateBounds' working copy, kept to avoid allocating
 };
 
 }  // namespace canaryd

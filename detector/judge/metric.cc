@@ -42,24 +42,47 @@ int MetricRegistry::Intern(const MetricKey& key) {
   return static_cast<int>(keys_.size() - 1);
 }
 
-std::vector<LoadValue> MetricRegistry::Extract(const Sample& sample) {
-  std::vector<LoadValue> values;
-  values.reserve(3 + sample.nulls.size());
-  values.push_back({kRowCount, OrientedRowCount(sample.rows), false, 0, 0});
-  if (sample.freshness_s)
-    values.push_back({kFreshness, OrientedFreshness(*sample.freshness_s), false, 0, 0});
-  if (sample.rows > 0) {
-    if (sample.duplicates) {
-      values.push_back({kDuplicateRate, OrientedRate(*sample.duplicates, sample.rows),
-                        *sample.duplicates == sample.rows, *sample.duplicates, sample.rows});
-    }
-    for (const auto& column : sample.nulls) {
-      const int metric = Intern({MetricKind::kNullRate, column.column});
-      values.push_back({metric, OrientedRate(column.nulls, sample.rows),
-                        column.nulls == sample.rows, column.nulls, sample.rows});
+int MetricRegistry::InternNullRate(std::string_view column, std::size_t hint) {
+  if (hint < keys_.size() && keys_[hint].kind == MetricKind::kNullRate &&
+      keys_[hint].column == column) {
+    return static_cast<int>(hint);
+  }
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i].kind == MetricKind::kNullRate && keys_[i].column == column) {
+      return static_cast<int>(i);
     }
   }
+  keys_.push_back({MetricKind::kNullRate, std::string(column)});
+  return static_cast<int>(keys_.size() - 1);
+}
+
+std::vector<LoadValue> MetricRegistry::Extract(const Sample& sample) {
+  std::vector<LoadValue> values;
+  Extract(sample, &values);
   return values;
+}
+
+void MetricRegistry::Extract(const Sample& sample, std::vector<LoadValue>* values) {
+  values->clear();
+  values->reserve(3 + sample.nulls.size());
+  values->push_back({kRowCount, OrientedRowCount(sample.rows), false, 0, 0});
+  if (sample.freshness_s) {
+    values->push_back({kFreshness, OrientedFreshness(*sample.freshness_s), false, 0, 0});
+  }
+  if (sample.rows > 0) {
+    if (sample.duplicates) {
+      values->push_back({kDuplicateRate, OrientedRate(*sample.duplicates, sample.rows),
+                         *sample.duplicates == sample.rows, *sample.duplicates, sample.rows});
+    }
+    // The fixed metrics come first, then the columns, usually in the order of the first load.
+    std::size_t hint = static_cast<std::size_t>(kDuplicateRate) + 1;
+    for (const auto& column : sample.nulls) {
+      const int metric = InternNullRate(column.column, hint);
+      hint = static_cast<std::size_t>(metric) + 1;
+      values->push_back({metric, OrientedRate(column.nulls, sample.rows),
+                         column.nulls == sample.rows, column.nulls, sample.rows});
+    }
+  }
 }
 
 }  // namespace canaryd

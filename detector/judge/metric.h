@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "detector/sample.h"
@@ -50,11 +51,16 @@ class MetricRegistry {
  public:
   MetricRegistry();
   int Intern(const MetricKey& key);
+  // Intern of a null-rate column, looked up by name without building a key; `hint` is where to
+  // look first (a dataset's loads list their columns in the same order).
+  int InternNullRate(std::string_view column, std::size_t hint);
   const MetricKey& key(int metric) const { return keys_[static_cast<std::size_t>(metric)]; }
   int size() const { return static_cast<int>(keys_.size()); }
 
   // The metrics this load reports. Rates need rows > 0: an empty load says nothing about them.
   std::vector<LoadValue> Extract(const Sample& sample);
+  // The same into *values (replacing its contents), so a caller can reuse one vector.
+  void Extract(const Sample& sample, std::vector<LoadValue>* values);
 
   static constexpr int kRowCount = 0;
   static constexpr int kFreshness = 1;

@@ -604,8 +604,8 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   e.canary_loads = canary_loads_;
   e.baseline_loads = baseline_loads_;
 
-  const ArmTotals canary = canary_series_.Since(start_ms_);
-  const ArmTotals baseline = ctx.baseline_series->Since(start_ms_);
+  const ArmTotals& canary = canary_series_.Since(start_ms_);
+  const ArmTotals& baseline = ctx.baseline_series->Since(start_ms_);
   const auto set_rate = [&e](const RateTotals& c, const RateTotals& b) {
     e.unit = "rate";
     e.canary_estimate = c.Rate();
@@ -717,8 +717,8 @@ ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
     e.check = "freshness_slo";
     e.method = "slo";
     e.unit = "share";
-    const ArmTotals canary = canary_series_.Since(start_ms_);
-    const ArmTotals baseline = ctx.baseline_series->Since(start_ms_);
+    const ArmTotals& canary = canary_series_.Since(start_ms_);
+    const ArmTotals& baseline = ctx.baseline_series->Since(start_ms_);
     e.canary_estimate = canary.ShareWithinSlo();
     e.baseline_estimate = baseline.ShareWithinSlo();
     e.canary_loads = freshness_loads_;

@@ -32,7 +32,7 @@ class SuccessiveDifferenceScale {
         ++count_;
       squares_[next_] = sq;
       sum_ += sq;
-      next_ = (next_ + 1) % squares_.size();
+      if (++next_ == squares_.size()) next_ = 0;
     }
     last_ = x;
     has_last_ = true;

@@ -330,4 +330,25 @@ TEST(QuantileSketchTest, MemoryGrowsWithSpanNotWithCount) {
 }
 
 }  // namespace
+TEST(QuantileSketchTest, ClearForgetsEveryValue) {
+  QuantileSketch reused;
+  for (double v : {0.0, 0.0005, 3.0, 70.0, 1e6}) reused.Add(v, 3);
+  reused.Clear();
+  EXPECT_TRUE(reused.empty());
+  EXPECT_EQ(reused.count(), 0u);
+  EXPECT_TRUE(std::isnan(reused.Quantile(0.5)));
+  QuantileSketch fresh;
+  for (double v : {12.0, 0.0, 250.0, 251.0, 9000.0}) {
+    reused.Add(v);
+    fresh.Add(v);
+  }
+  EXPECT_EQ(reused.count(), fresh.count());
+  EXPECT_EQ(reused.min(), fresh.min());
+  EXPECT_EQ(reused.max(), fresh.max());
+  for (double q : {0.0, 0.2, 0.4, 0.5, 0.8, 1.0}) {
+    EXPECT_EQ(reused.Quantile(q), fresh.Quantile(q)) << q;
+  }
+  EXPECT_EQ(reused.CountAtOrBelow(250.5), fresh.CountAtOrBelow(250.5));
+}
+
 }  // namespace canaryd

@@ -616,6 +616,43 @@ void ExpectSameSample(const Sample& a, const Sample& b) {
   EXPECT_EQ(a.schema, b.schema);
 }
 
+// DecodeInto reuses one Sample: every report must come out exactly as Decode gives it, whatever
+// the report before it left in the Sample (more columns, optional fields it had, a rejection).
+TEST(SampleDecoderReuseTest, DecodeIntoEqualsDecodeWhateverCameBefore) {
+  const std::vector<std::string> documents = {
+      Report(),
+      Report({{"nulls", std::nullopt}, {"freshness_s", std::nullopt}}),
+      Report({{"arm", R"("baseline")"},
+              {"release", std::nullopt},
+              {"duplicates", std::nullopt},
+              {"schema", std::nullopt}}),
+      Report({{"nulls", R"({"a":1,"b":2,"c":3,"customer_id_with_a_long_name":4})"}}),
+      Report({{"nulls", R"({"z":0})"}, {"freshness_s", "0"}}),
+      Report({{"rows", "-1"}}),                 // rejected in the middle of the fields
+      Report({{"nulls", R"({"a":1,"a":2})"}}),  // rejected inside nulls
+      Report({{"nulls", "{}"}}),
+      Report({{"arm", R"("baseline")"}, {"release", R"("r")"}, {"nulls", R"({"q":7,"r":8})"}}),
+      Report(),
+  };
+  SampleDecoder reference;
+  SampleDecoder reused;
+  Sample sample;
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& document : documents) {
+      SCOPED_TRACE(document);
+      DecodeResult expected = reference.Decode(document);
+      const std::optional<Rejection> rejection = reused.DecodeInto(document, &sample);
+      ASSERT_EQ(expected.has_value(), !rejection.has_value());
+      if (rejection) {
+        EXPECT_EQ(rejection->reason, expected.error().reason);
+        EXPECT_EQ(rejection->detail, expected.error().detail);
+      } else {
+        ExpectSameSample(sample, expected.value());
+      }
+    }
+  }
+}
+
 Sample FullSample() {
   Sample s;
   s.dataset = "analytics.orders";

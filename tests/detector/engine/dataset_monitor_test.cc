@@ -159,5 +159,64 @@ TEST(DatasetMonitorTest, RetiredReleaseIsNotJudgedAgain) {
   }
 }
 
+// Snapshots reuse a dataset's views until a report changes them (Shard::Publish).
+TEST(DatasetMonitorTest, ViewsAreRebuiltOnlyAfterAnAppliedReport) {
+  const EngineOptions options;
+  DatasetMonitor m("ds", &options);
+  std::vector<ReleaseDatasetView> decided;
+  EXPECT_TRUE(m.Views()->empty());
+  m.Apply(Report(Arm::kBaseline, "b0", kT0), &decided);
+  m.Apply(Report(Arm::kCanary, "c0", kT0 + kMinute), &decided);
+  const auto first = m.Views();
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].canary_loads, 1u);
+  EXPECT_EQ(m.Views(), first);  // nothing new: the same views
+  EXPECT_EQ(m.last_views(), first);
+
+  // A duplicate or a report from the far future changes nothing.
+  EXPECT_EQ(m.Apply(Report(Arm::kCanary, "c0", kT0 + kMinute), &decided), ApplyOutcome::kDuplicate);
+  EXPECT_EQ(m.Apply(Report(Arm::kBaseline, "f", kT0 + 1000 * kHour), &decided),
+            ApplyOutcome::kFuture);
+  EXPECT_EQ(m.Views(), first);
+
+  // A report: shown by the next Views(), not by last_views() before it.
+  m.Apply(Report(Arm::kCanary, "c1", kT0 + 2 * kMinute), &decided);
+  m.Apply(Report(Arm::kBaseline, "b1", kT0 + 3 * kMinute), &decided);
+  EXPECT_EQ(m.last_views(), first);
+  const auto second = m.Views();
+  EXPECT_NE(second, first);
+  ASSERT_EQ(second->size(), 1u);
+  EXPECT_EQ((*second)[0].canary_loads, 2u);
+  EXPECT_EQ((*second)[0].baseline_loads, 1u);
+  EXPECT_EQ((*first)[0].canary_loads, 1u);  // a published snapshot never changes
+}
+
+TEST(DatasetMonitorTest, DecidedReleaseKeepsShowingItsFrozenView) {
+  const EngineOptions options;
+  DatasetMonitor m("ds", &options);
+  std::vector<ReleaseDatasetView> decided;
+  m.Apply(Report(Arm::kBaseline, "b0", kT0), &decided);
+  m.Apply(Report(Arm::kCanary, "c0", kT0 + kMinute, "sha256:new"), &decided);
+  ASSERT_EQ(decided.size(), 1u);
+  const auto at_decision = m.Views();
+  ASSERT_EQ(at_decision->size(), 1u);
+  EXPECT_EQ((*at_decision)[0].decision, Decision::kRollback);
+  // The baseline goes on; the decided release's view does not move.
+  for (int i = 1; i < 20; ++i) {
+    m.Apply(Report(Arm::kBaseline, "b" + std::to_string(i), kT0 + (i + 1) * kMinute), &decided);
+  }
+  const auto later = m.Views();
+  ASSERT_EQ(later->size(), 1u);
+  const ReleaseDatasetView& v = (*later)[0];
+  EXPECT_EQ(v.decision, Decision::kRollback);
+  EXPECT_EQ(v.baseline_loads, (*at_decision)[0].baseline_loads);
+  EXPECT_EQ(v.reason, decided[0].reason);
+  ASSERT_EQ(v.checks.size(), decided[0].checks.size());
+  for (std::size_t i = 0; i < v.checks.size(); ++i) {
+    EXPECT_EQ(v.checks[i].sentence, decided[0].checks[i].sentence);
+    EXPECT_EQ(v.checks[i].baseline_rows, decided[0].checks[i].baseline_rows);
+  }
+}
+
 }  // namespace
 }  // namespace canaryd

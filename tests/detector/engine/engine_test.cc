@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -312,6 +314,46 @@ TEST(EngineTest, FlushThenReleasesShowsEveryReleaseAndDataset) {
     EXPECT_EQ(v.canary_loads, 1u);
   }
   EXPECT_EQ(seen, expected);
+}
+
+// A decision is in the snapshot as soon as it is made, without waiting for the periodic
+// snapshot or a Flush; so are the reports of the dataset that decided.
+TEST(EngineTest, DecisionIsPublishedAtOnce) {
+  CollectingSink sink;
+  EngineOptions options;
+  options.shards = 2;
+  options.batch_size = 1;
+  options.snapshot_interval_ms = 3'600'000;  // no periodic snapshot in this test
+  Engine engine(options, &sink);
+  std::uint64_t seq = 0;
+  for (int d = 0; d < 6; ++d) {
+    const std::string dataset = "lake.ds" + std::to_string(d);
+    engine.Submit(seq++, Simple(dataset, Arm::kBaseline, "", "b0", kT0));
+    engine.Submit(seq++, Simple(dataset, Arm::kCanary, "rel", "c0", kT0 + kMinute));
+  }
+  engine.Flush();
+  ASSERT_EQ(engine.Releases().size(), 6u);
+  for (const auto& v : engine.Releases()) EXPECT_EQ(v.decision, Decision::kContinue);
+
+  // Another canary load on ds3, then a schema change there: rolled back.
+  engine.Submit(seq++, Simple("lake.ds3", Arm::kCanary, "rel", "c1", kT0 + 2 * kMinute));
+  Sample changed = Simple("lake.ds3", Arm::kCanary, "rel", "c2", kT0 + 3 * kMinute);
+  changed.schema = "sha256:other";
+  engine.Submit(seq++, changed);
+  engine.Handover();  // no Flush: no waiting for a snapshot
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::optional<ReleaseDatasetView> shown;
+  while (!shown && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& v : engine.Releases()) {
+      if (v.dataset == "lake.ds3" && v.decision != Decision::kContinue) shown = v;
+    }
+    if (!shown) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(shown.has_value()) << "decision not in the snapshot";
+  EXPECT_EQ(shown->decision, Decision::kRollback);
+  EXPECT_EQ(shown->canary_loads, 3u);
+  EXPECT_EQ(engine.Releases().size(), 6u);  // the other datasets are still listed
+  ASSERT_EQ(sink.events().size(), 1u);
 }
 
 TEST(EngineTest, StopIsIdempotentAndKeepsTheLastSnapshot) {
