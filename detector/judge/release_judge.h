@@ -52,8 +52,9 @@ class ReleaseJudge {
   // reason and the evidence agree and a decided release keeps showing what it was decided on.
   void Freeze(const DatasetContext& ctx);
 
-  // The full picture with evidence and sentences. Merges time buckets: call it for decisions and
-  // snapshots, not per report.
+  // The full picture with evidence and sentences: builds every check's evidence and sentence (the
+  // series keep running totals, so no bucket merge): call it for decisions and snapshots, not per
+  // report.
   ReleaseDatasetView View(const DatasetContext& ctx) const;
 
  private:
