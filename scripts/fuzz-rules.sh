@@ -37,10 +37,16 @@ mkdir -p "$out/obj" "$out/corpus"
 flags=(-std=c++20 -g -O1 -fno-omit-frame-pointer
        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -I"$repo" -isystem /usr/include/eigen3)
-sources=("$repo"/rules/*.cc "$repo/tests/fuzz/rules_parser_fuzz.cc")
+# The rules room and the one core file its types need (CheckPolicy, AbsoluteLimit). The engine's
+# source of rules (rules_judge_source.cc, spdlog) is not what is fuzzed.
+sources=()
+for src in "$repo"/rules/*.cc; do
+  [[ $(basename "$src") == rules_judge_source.cc ]] || sources+=("$src")
+done
+sources+=("$repo/detector/judge/check_policy.cc" "$repo/tests/fuzz/rules_parser_fuzz.cc")
 
-# Recompile a source only when it (or any rules header) is newer than its object.
-newest_header=$(ls -t "$repo"/rules/*.h | head -1)
+# Recompile a source only when it (or any rules or judge header) is newer than its object.
+newest_header=$(ls -t "$repo"/rules/*.h "$repo"/detector/judge/*.h | head -1)
 objects=()
 pids=()
 jobs=${FUZZ_JOBS:-2}
