@@ -25,6 +25,7 @@ class RulesJudgeSource : public JudgeOptionsSource {
   JudgeOptions ForColumns(const std::string& dataset,
                           const std::vector<ColumnNulls>& columns) const override;
   const RuleSet& rules() const { return *rules_; }
+  const std::shared_ptr<const RuleSet>& shared_rules() const { return rules_; }
 
  private:
   std::shared_ptr<const RuleSet> rules_;

@@ -14,7 +14,8 @@
 
 namespace canaryd {
 
-Daemon::Daemon(DaemonConfig config, std::ostream* out) : config_(std::move(config)), out_(out) {
+Daemon::Daemon(DaemonConfig config, std::ostream* out)
+    : config_(std::move(config)), out_(out), rules_(std::make_shared<const RuleSet>()) {
   if (config_.instance_id.empty()) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
@@ -88,10 +89,7 @@ bool Daemon::Start(std::string* error) {
   engine_options.shards = config_.shards;
   engine_options.retire_after_ms = config_.retire_after_ms;
   engine_options.rules = rules;
-  {
-    std::lock_guard<std::mutex> lock(rules_mu_);
-    rules_ = rules;
-  }
+  SetCurrentRules(rules);
   apply_time_ = std::make_unique<DurationHistogram>();
   start_time_s_ =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -226,15 +224,22 @@ std::string Daemon::NotReadyReason() const {
   return "rebuilding the open releases of the assigned partitions";
 }
 
+void Daemon::SetCurrentRules(const std::shared_ptr<const RulesJudgeSource>& rules) {
+  std::shared_ptr<const RuleSet> set =
+      rules ? rules->shared_rules() : std::make_shared<const RuleSet>();
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  rules_ = std::move(set);
+}
+
+std::shared_ptr<const RuleSet> Daemon::CurrentRules() const {
+  std::lock_guard<std::mutex> lock(rules_mu_);
+  return rules_;
+}
+
 FleetFreshness Daemon::FleetFreshnessOf(
     const std::map<std::string, DatasetHealth>& datasets) const {
-  std::shared_ptr<const RulesJudgeSource> rules;
-  {
-    std::lock_guard<std::mutex> lock(rules_mu_);
-    rules = rules_;
-  }
-  const RuleSet built_in;
-  const RuleSet& set = rules ? rules->rules() : built_in;
+  const std::shared_ptr<const RuleSet> rules = CurrentRules();
+  const RuleSet& set = *rules;
   const FleetFreshnessSlo& slo = set.fleet_freshness();
   FleetFreshness fleet;
   fleet.tag = slo.tag;
@@ -252,13 +257,8 @@ FleetFreshness Daemon::FleetFreshnessOf(
 }
 
 std::string Daemon::RulesJson(const std::string& dataset) const {
-  std::shared_ptr<const RulesJudgeSource> rules;
-  {
-    std::lock_guard<std::mutex> lock(rules_mu_);
-    rules = rules_;
-  }
-  const RuleSet built_in;
-  const RuleSet& set = rules ? rules->rules() : built_in;
+  const std::shared_ptr<const RuleSet> rules = CurrentRules();
+  const RuleSet& set = *rules;
   nlohmann::json j =
       dataset.empty() ? RulesSummaryJson(set) : EffectiveRulesJson(set.Resolve(dataset));
   // Running releases keep the rules they started with; these are what a new release gets.
@@ -278,10 +278,7 @@ bool Daemon::ReloadRules(std::string* error) {
     for (const std::string& e : errors) *error += "\n  " + e;
     return false;
   }
-  {
-    std::lock_guard<std::mutex> lock(rules_mu_);
-    rules_ = rules;
-  }
+  SetCurrentRules(rules);
   engine_->SetRules(std::move(rules));
   return true;
 }

@@ -87,9 +87,12 @@ class Daemon : public VerdictSource, private DecisionSink, private ApplyObserver
   std::unique_ptr<ActionDispatcher> actions_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<class DurationHistogram> apply_time_;
-  // The rules new releases get (built-in when null); swapped whole on reload.
+  // The rules new releases get (the built-in rules without a file), for the HTTP API and the
+  // fleet objective; swapped whole on reload.
+  void SetCurrentRules(const std::shared_ptr<const class RulesJudgeSource>& rules);
+  std::shared_ptr<const class RuleSet> CurrentRules() const;
   mutable std::mutex rules_mu_;
-  std::shared_ptr<const class RulesJudgeSource> rules_;
+  std::shared_ptr<const class RuleSet> rules_;
   double start_time_s_ = 0;
 
   mutable std::mutex decisions_mu_;
