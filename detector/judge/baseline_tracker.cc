@@ -10,12 +10,40 @@ constexpr std::size_t kGapWindow = 16;
 constexpr std::size_t kCountWindow = 64;
 constexpr std::size_t kValueWindow = 64;
 constexpr std::size_t kMinValuesForBounds = 8;
-constexpr std::uint32_t kBoundsEvery = 16;  // bounds move slowly; recomputing costs ~1 us
+constexpr std::uint32_t kBoundsEvery = 16;  // bounds move slowly
 // Half-width of the clip interval in robust standard deviations, and its floor in log units (a
 // factor of 2) so that a zero-spread baseline does not clip a real regression away.
 constexpr double kClipSigmas = 3.0;
 constexpr double kMinClipHalfWidth = 0.6931471805599453;
+
+// The k-th smallest (0-based) of |x - median| over ascending `sorted`, where median =
+// sorted[mid]: the deviations below the median grow leftwards from mid, those above it
+// rightwards, so the k-th is found by merging the two runs, in O(k) instead of a selection over a
+// copy. fl(m - x) = -fl(x - m), so these are exactly the values std::abs(x - m) gives.
+double KthAbsoluteDeviation(const std::vector<double>& sorted, std::size_t mid, std::size_t k) {
+  const double median = sorted[mid];
+  std::ptrdiff_t left = static_cast<std::ptrdiff_t>(mid) - 1;  // next below
+  std::size_t right = mid;                                     // next at or above
+  double d = 0.0;
+  for (std::size_t taken = 0; taken <= k; ++taken) {
+    const bool take_left =
+        left >= 0 && (right >= sorted.size() ||
+                      median - sorted[static_cast<std::size_t>(left)] < sorted[right] - median);
+    if (take_left) {
+      d = median - sorted[static_cast<std::size_t>(left--)];
+    } else {
+      d = sorted[right++] - median;
+    }
+  }
+  return d;
+}
 }  // namespace
+
+BaselineTracker::PerMetric::PerMetric() : counts(kCountWindow), values(kValueWindow) {
+  sorted.reserve(kValueWindow + 1);
+}
+
+BaselineTracker::BaselineTracker() : gaps_ms_(kGapWindow) {}
 
 BaselineTracker::PerMetric& BaselineTracker::At(int metric) {
   const auto i = static_cast<std::size_t>(metric);
@@ -28,8 +56,7 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
     PerMetric& m = At(v.metric);
     // The scale is learned on clipped values: the same values the comparisons score.
     m.scale.Add(m.bounds.Clip(v.value));
-    m.values.push_back(v.value);
-    if (m.values.size() > kValueWindow) m.values.pop_front();
+    m.values.push_back(v.value);  // a full ring drops its oldest
     if (++m.since_bounds >= kBoundsEvery || m.values.size() <= kMinValuesForBounds) {
       UpdateBounds(&m);
     }
@@ -37,14 +64,20 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
     m.has_level = true;
     m.last_all_null = v.every_row;
     if (v.rows > 0) {
-      m.counts.emplace_back(v.count, v.rows);
-      if (m.counts.size() > kCountWindow) m.counts.pop_front();
+      m.counts.push_back({v.count, v.rows});
+      m.profile_current = false;
     }
   }
   if (!sample.schema.empty()) schema_ = sample.schema;
   if (loads_ > 0 && sample.ts_ms >= last_ts_ms_) {
     gaps_ms_.push_back(sample.ts_ms - last_ts_ms_);
-    if (gaps_ms_.size() > kGapWindow) gaps_ms_.pop_front();
+    if (gaps_ms_.size() >= 3) {
+      std::int64_t g[kGapWindow];
+      std::copy(gaps_ms_.begin(), gaps_ms_.end(), g);
+      const std::size_t n = gaps_ms_.size();
+      std::nth_element(g, g + n / 2, g + n);
+      median_gap_ms_ = g[n / 2];
+    }
   }
   last_ts_ms_ = std::max(last_ts_ms_, sample.ts_ms);
   ++loads_;
@@ -72,14 +105,14 @@ bool BaselineTracker::LastAllNull(int metric) const {
 void BaselineTracker::UpdateBounds(PerMetric* m) {
   m->since_bounds = 0;
   if (m->values.size() < kMinValuesForBounds) return;
-  std::vector<double>& v = bounds_scratch_;
+  // Sorted once per recomputation (every kBoundsEvery loads): cheaper than keeping the window
+  // sorted on every load.
+  std::vector<double>& v = m->sorted;
   v.assign(m->values.begin(), m->values.end());
-  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  const double median = *mid;
-  for (double& x : v) x = std::abs(x - median);
-  std::nth_element(v.begin(), mid, v.end());
-  const double robust_sd = 1.4826 * *mid;
+  std::sort(v.begin(), v.end());
+  const std::size_t mid = v.size() / 2;
+  const double median = v[mid];
+  const double robust_sd = 1.4826 * KthAbsoluteDeviation(v, mid, mid);
   const double half_width = std::max(kClipSigmas * robust_sd, kMinClipHalfWidth);
   m->bounds = ClipBounds{median - half_width, median + half_width};
 }
@@ -89,11 +122,10 @@ ClipBounds BaselineTracker::Bounds(int metric) const {
   return i < metrics_.size() ? metrics_[i].bounds : ClipBounds{};
 }
 
-CountProfile BaselineTracker::Counts(int metric) const {
+CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {
   CountProfile profile;
-  const auto i = static_cast<std::size_t>(metric);
-  if (i >= metrics_.size() || metrics_[i].counts.empty()) return profile;
-  const auto& counts = metrics_[i].counts;
+  const auto& counts = m.counts;
+  if (counts.empty()) return profile;
   double k_sum = 0, n_sum = 0;
   for (const auto& [k, n] : counts)
     k_sum += static_cast<double>(k), n_sum += static_cast<double>(n);
@@ -112,13 +144,19 @@ CountProfile BaselineTracker::Counts(int metric) const {
   return profile;
 }
 
+CountProfile BaselineTracker::Counts(int metric) const {
+  const auto i = static_cast<std::size_t>(metric);
+  if (i >= metrics_.size()) return CountProfile{};
+  const PerMetric& m = metrics_[i];
+  if (!m.profile_current) {
+    m.profile = ProfileOf(m);
+    m.profile_current = true;
+  }
+  return m.profile;
+}
+
 bool BaselineTracker::Reported(int metric) const { return HasLevel(metric); }
 
-std::int64_t BaselineTracker::MedianGapMs() const {
-  if (gaps_ms_.size() < 3) return 0;
-  std::vector<std::int64_t> g(gaps_ms_.begin(), gaps_ms_.end());
-  std::nth_element(g.begin(), g.begin() + static_cast<std::ptrdiff_t>(g.size() / 2), g.end());
-  return g[g.size() / 2];
-}
+std::int64_t BaselineTracker::MedianGapMs() const { return median_gap_ms_; }
 
 }  // namespace canaryd

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <boost/circular_buffer.hpp>
 
 #include "detector/judge/metric.h"
 #include "detector/stats/scale_estimators.h"
@@ -31,6 +33,8 @@ struct ClipBounds {
 
 class BaselineTracker {
  public:
+  BaselineTracker();
+
   void Add(const Sample& sample, const std::vector<LoadValue>& values);
 
   ScaleEstimate Scale(int metric) const;
@@ -50,25 +54,33 @@ class BaselineTracker {
   std::int64_t MedianGapMs() const;
 
  private:
+  // Every judge of the dataset reads these on every load it scores, while they change only with a
+  // baseline load: the windows are fixed rings (allocated once) and what is derived from them is
+  // computed at most once per baseline load.
   struct PerMetric {
+    PerMetric();
     SuccessiveDifferenceScale scale;
     double level = 0.0;
     bool has_level = false;
     bool last_all_null = false;
-    std::deque<std::pair<std::uint64_t, std::uint64_t>> counts;  // (count, rows), recent loads
-    std::deque<double> values;  // recent raw values, for the robust clip bounds
-    ClipBounds bounds;          // recomputed every few loads
+    boost::circular_buffer<std::pair<std::uint64_t, std::uint64_t>> counts;  // (count, rows)
+    mutable CountProfile profile;  // of `counts`, valid while profile_current
+    mutable bool profile_current = false;
+    boost::circular_buffer<double> values;  // recent raw values, arrival order
+    std::vector<double> sorted;             // scratch: the values ascending, for the bounds
+    ClipBounds bounds;                      // recomputed every few loads
     std::uint32_t since_bounds = 0;
   };
-  void UpdateBounds(PerMetric* m);
+  static void UpdateBounds(PerMetric* m);
+  static CountProfile ProfileOf(const PerMetric& m);
   PerMetric& At(int metric);
 
   std::vector<PerMetric> metrics_;
   std::string schema_;
   std::int64_t last_ts_ms_ = 0;
   std::uint64_t loads_ = 0;
-  std::deque<std::int64_t> gaps_ms_;
-  std::vector<double> bounds_scratch_;  // UpdateBounds' working copy, kept to avoid allocating
+  boost::circular_buffer<std::int64_t> gaps_ms_;
+  std::int64_t median_gap_ms_ = 0;  // of gaps_ms_, updated with it
 };
 
 }  // namespace canaryd
