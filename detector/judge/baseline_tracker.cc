@@ -109,10 +109,12 @@ void BaselineTracker::UpdateBounds(PerMetric* m) {
   // sorted on every load.
   std::vector<double>& v = m->sorted;
   v.assign(m->values.begin(), m->values.end());
-  std::sort(v.begin(), v.end());
-  const std::size_t mid = v.size() / 2;
-  const double median = v[mid];
-  const double robust_sd = 1.4826 * KthAbsoluteDeviation(v, mid, mid);
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  const double median = *mid;
+  for (double& x : v) x = std::abs(x - median);
+  std::nth_element(v.begin(), mid, v.end());
+  const double robust_sd = 1.4826 * *mid;
   const double half_width = std::max(kClipSigmas * robust_sd, kMinClipHalfWidth);
   m->bounds = ClipBounds{median - half_width, median + half_width};
 }

@@ -9,8 +9,6 @@
 namespace canaryd {
 namespace {
 
-constexpr std::size_t kMaxPending = 256;  // loads awaiting a partner; oldest dropped beyond
-
 bool IsRate(const MetricKey& key) {
   return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
 }
@@ -98,12 +96,6 @@ double WilsonLowerBound(double successes, double n, double z) {
   return std::max(0.0, (centre - spread) / (1 + z2 / n));
 }
 
-template <class Container>
-void PushBounded(Container* c, typename Container::value_type v) {
-  c->push_back(std::move(v));
-  if (c->size() > kMaxPending) c->erase(c->begin());
-}
-
 }  // namespace
 
 ReleaseJudge::ReleaseJudge(std::string release, std::string dataset, std::int64_t start_ms)
@@ -185,18 +177,18 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
   WatchLimits(sample, values, ctx);
   CheckRulesOnCanary(sample, values, ctx);
 
-  LoadRecord record{sample.load_id, values};
-  auto partner = std::find_if(recent_baseline_.begin(), recent_baseline_.end(),
-                              [&](const LoadRecord& b) { return b.load_id == sample.load_id; });
-  if (partner != recent_baseline_.end()) {
-    // Take the partner out before pairing: Pair may clear the pending lists.
-    const LoadRecord baseline = std::move(*partner);
-    recent_baseline_.erase(partner);
-    std::erase_if(baseline_pending_,
-                  [&](const LoadRecord& b) { return b.load_id == sample.load_id; });
-    Pair(record, baseline, ctx);
+  const std::size_t id_hash = LoadQueue::HashOf(sample.load_id);
+  if (const auto partner = recent_baseline_.Find(sample.load_id, id_hash)) {
+    // Copied out before pairing: Pair may clear the pending queues.
+    canary_scratch_.Assign(sample.load_id, id_hash, values);
+    partner_scratch_.Assign(recent_baseline_[*partner]);
+    recent_baseline_.Erase(*partner);
+    while (const auto pending = baseline_pending_.Find(sample.load_id, id_hash)) {
+      baseline_pending_.Erase(*pending);
+    }
+    Pair(canary_scratch_, partner_scratch_, ctx);
   } else {
-    PushBounded(&canary_pending_, std::move(record));
+    canary_pending_.Push(sample.load_id, id_hash, values);
     if (!paired_mode_ && !baseline_pending_.empty()) ScoreSplit(ctx);
   }
   return Evaluate(sample.ts_ms, ctx);
@@ -214,21 +206,20 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
               "schema: canary " + last_canary_schema_ + " differs from baseline " + sample.schema);
   }
 
-  LoadRecord record{sample.load_id, values};
-  auto partner = std::find_if(canary_pending_.begin(), canary_pending_.end(),
-                              [&](const LoadRecord& c) { return c.load_id == sample.load_id; });
-  if (partner != canary_pending_.end()) {
-    const LoadRecord canary = std::move(*partner);
-    canary_pending_.erase(partner);
-    Pair(canary, record, ctx);
+  const std::size_t id_hash = LoadQueue::HashOf(sample.load_id);
+  if (const auto partner = canary_pending_.Find(sample.load_id, id_hash)) {
+    partner_scratch_.Assign(canary_pending_[*partner]);
+    canary_pending_.Erase(*partner);
+    baseline_scratch_.Assign(sample.load_id, id_hash, values);
+    Pair(partner_scratch_, baseline_scratch_, ctx);
   } else {
     if (!paired_mode_) {
       // The group's scale is fixed before its first baseline load is seen, so the scale and
       // the group's own values are independent (the tracker is updated after the judges).
       if (baseline_pending_.empty()) SnapshotGroupScales(ctx);
-      baseline_pending_.push_back(record);
+      baseline_pending_.Push(sample.load_id, id_hash, values);
     }
-    PushBounded(&recent_baseline_, std::move(record));
+    recent_baseline_.Push(sample.load_id, id_hash, values);
     if (!paired_mode_ && !canary_pending_.empty()) ScoreSplit(ctx);
   }
   CheckSilence(sample.ts_ms, ctx);
@@ -250,16 +241,16 @@ void Finish(ArmGroup* g) {
 }
 }  // namespace
 
-void ReleaseJudge::Pair(const LoadRecord& canary, const LoadRecord& baseline,
+void ReleaseJudge::Pair(const LoadQueue::Load& canary, const LoadQueue::Load& baseline,
                         const DatasetContext& ctx) {
   if (!paired_mode_) {
     // From the first shadow pair on, the dataset is judged on pairs only: split groups would
     // count the same loads twice.
     paired_mode_ = true;
-    canary_pending_.clear();
-    baseline_pending_.clear();
+    canary_pending_.Clear();
+    baseline_pending_.Clear();
   }
-  ScoreTail({canary}, {baseline}, ctx);
+  ScoreTail(TailGroup(canary, ctx), TailGroup(baseline, ctx), ctx);
   for (const LoadValue& c : canary.values) {
     for (const LoadValue& b : baseline.values) {
       if (b.metric != c.metric) continue;
@@ -293,27 +284,43 @@ double ReleaseJudge::TailMarginLog(const DatasetContext& ctx) const {
                   std::log((p + o.freshness_tail_margin_absolute) / p));
 }
 
-void ReleaseJudge::ScoreTail(const std::vector<LoadRecord>& canary,
-                             const std::vector<LoadRecord>& baseline, const DatasetContext& ctx) {
-  if (!tail_check_) return;
+namespace {
+// The freshness tail's view of loads: each load is one trial, late when its freshness misses the
+// SLO (late_log on the oriented scale).
+void AddLateness(ArmGroup* g, const LoadQueue::Load& load, double late_log) {
+  for (const LoadValue& v : load.values) {
+    if (v.metric != MetricRegistry::kFreshness) continue;
+    ++g->loads;
+    ++g->rows;
+    if (v.value > late_log) ++g->count;
+  }
+}
+void FinishLateness(ArmGroup* g) {
+  g->mean = g->loads > 0 ? static_cast<double>(g->count) / g->loads : 0.0;
+}
+}  // namespace
+
+ArmGroup ReleaseJudge::TailGroup(const LoadQueue::Load& load, const DatasetContext& ctx) const {
+  ArmGroup g;
+  if (!tail_check_) return g;
+  AddLateness(&g, load, OrientedFreshness(ctx.options->freshness_slo_s));
+  FinishLateness(&g);
+  return g;
+}
+
+ArmGroup ReleaseJudge::TailGroup(const LoadQueue& loads, const DatasetContext& ctx) const {
+  ArmGroup g;
+  if (!tail_check_) return g;
+  const double late_log = OrientedFreshness(ctx.options->freshness_slo_s);
+  for (std::size_t i = 0; i < loads.size(); ++i) AddLateness(&g, loads[i], late_log);
+  FinishLateness(&g);
+  return g;
+}
+
+void ReleaseJudge::ScoreTail(const ArmGroup& c, const ArmGroup& b, const DatasetContext& ctx) {
   // A load is late when its freshness misses the SLO; each load is one trial, so the counts
   // method's binomial is exact and needs no dispersion.
-  const double late_log = OrientedFreshness(ctx.options->freshness_slo_s);
-  const auto group = [&](const std::vector<LoadRecord>& records) {
-    ArmGroup g;
-    for (const LoadRecord& r : records) {
-      for (const LoadValue& v : r.values) {
-        if (v.metric != MetricRegistry::kFreshness) continue;
-        ++g.loads;
-        ++g.rows;
-        if (v.value > late_log) ++g.count;
-      }
-    }
-    g.mean = g.loads > 0 ? static_cast<double>(g.count) / g.loads : 0.0;
-    return g;
-  };
-  const ArmGroup c = group(canary);
-  const ArmGroup b = group(baseline);
+  if (!tail_check_) return;
   if (c.loads == 0 || b.loads == 0) return;
   // mean_count 0 selects the counts method; dispersion 1: loads are independent trials.
   const CountProfile profile{0.0, 1.0, static_cast<std::size_t>(ctx.options->min_scale_loads)};
@@ -340,13 +347,13 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
     if (!metrics_[m] || metrics_[m]->tests.empty()) continue;
     const int metric = static_cast<int>(m);
     ArmGroup canary, baseline;
-    for (const LoadRecord& r : canary_pending_) {
-      for (const LoadValue& v : r.values) {
+    for (std::size_t i = 0; i < canary_pending_.size(); ++i) {
+      for (const LoadValue& v : canary_pending_[i].values) {
         if (v.metric == metric) AddTo(&canary, v, group_scales_[m].bounds);
       }
     }
-    for (const LoadRecord& r : baseline_pending_) {
-      for (const LoadValue& v : r.values) {
+    for (std::size_t i = 0; i < baseline_pending_.size(); ++i) {
+      for (const LoadValue& v : baseline_pending_[i].values) {
         if (v.metric == metric) AddTo(&baseline, v, group_scales_[m].bounds);
       }
     }
@@ -358,9 +365,9 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
                          MarginLog(*test, metric, ctx));
     }
   }
-  ScoreTail(canary_pending_, baseline_pending_, ctx);
-  canary_pending_.clear();
-  baseline_pending_.clear();
+  ScoreTail(TailGroup(canary_pending_, ctx), TailGroup(baseline_pending_, ctx), ctx);
+  canary_pending_.Clear();
+  baseline_pending_.Clear();
 }
 
 void ReleaseJudge::RuleFired(const CheckPolicy& policy, std::string check, std::string sentence) {

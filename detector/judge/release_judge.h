@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 #include "detector/judge/comparison_check.h"
 #include "detector/judge/judge_options.h"
 #include "detector/judge/limit_watch.h"
+#include "detector/judge/load_queue.h"
 #include "detector/judge/metric.h"
 #include "detector/judge/verdict.h"
 
@@ -58,10 +58,8 @@ class ReleaseJudge {
   ReleaseDatasetView View(const DatasetContext& ctx) const;
 
  private:
-  struct LoadRecord {
-    std::string load_id;
-    std::vector<LoadValue> values;
-  };
+  static constexpr std::size_t kMaxPending =
+      256;  // loads awaiting a partner; oldest dropped beyond
   struct RuleFailure {
     std::string check;
     std::string sentence;
@@ -86,10 +84,12 @@ class ReleaseJudge {
   // policy's severity is warn.
   void RuleFired(const CheckPolicy& policy, std::string check, std::string sentence);
   bool LimitsHoldPromotion() const;
-  void ScoreTail(const std::vector<LoadRecord>& canary, const std::vector<LoadRecord>& baseline,
-                 const DatasetContext& ctx);
+  ArmGroup TailGroup(const LoadQueue::Load& load, const DatasetContext& ctx) const;
+  ArmGroup TailGroup(const LoadQueue& loads, const DatasetContext& ctx) const;
+  void ScoreTail(const ArmGroup& canary, const ArmGroup& baseline, const DatasetContext& ctx);
   double TailMarginLog(const DatasetContext& ctx) const;
-  void Pair(const LoadRecord& canary, const LoadRecord& baseline, const DatasetContext& ctx);
+  void Pair(const LoadQueue::Load& canary, const LoadQueue::Load& baseline,
+            const DatasetContext& ctx);
   void ScoreSplit(const DatasetContext& ctx);
   void SnapshotGroupScales(const DatasetContext& ctx);
   void CheckRulesOnCanary(const Sample& sample, const std::vector<LoadValue>& values,
@@ -128,9 +128,10 @@ class ReleaseJudge {
   std::uint64_t freshness_loads_ = 0;
 
   bool paired_mode_ = false;
-  std::vector<LoadRecord> canary_pending_;
-  std::vector<LoadRecord> baseline_pending_;
-  std::deque<LoadRecord> recent_baseline_;  // for shadow pairing
+  LoadQueue canary_pending_{kMaxPending};
+  LoadQueue baseline_pending_;              // the current split batch, unbounded
+  LoadQueue recent_baseline_{kMaxPending};  // for shadow pairing
+  LoadQueue::Load canary_scratch_, baseline_scratch_, partner_scratch_;  // a pair being scored
   struct GroupScale {
     ScaleEstimate scale;
     CountProfile counts;
