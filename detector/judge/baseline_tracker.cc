@@ -16,27 +16,6 @@ constexpr std::uint32_t kBoundsEvery = 16;  // bounds move slowly
 constexpr double kClipSigmas = 3.0;
 constexpr double kMinClipHalfWidth = 0.6931471805599453;
 
-// The k-th smallest (0-based) of |x - median| over ascending `sorted`, where median =
-// sorted[mid]: the deviations below the median grow leftwards from mid, those above it
-// rightwards, so the k-th is found by merging the two runs, in O(k) instead of a selection over a
-// copy. fl(m - x) = -fl(x - m), so these are exactly the values std::abs(x - m) gives.
-double KthAbsoluteDeviation(const std::vector<double>& sorted, std::size_t mid, std::size_t k) {
-  const double median = sorted[mid];
-  std::ptrdiff_t left = static_cast<std::ptrdiff_t>(mid) - 1;  // next below
-  std::size_t right = mid;                                     // next at or above
-  double d = 0.0;
-  for (std::size_t taken = 0; taken <= k; ++taken) {
-    const bool take_left =
-        left >= 0 && (right >= sorted.size() ||
-                      median - sorted[static_cast<std::size_t>(left)] < sorted[right] - median);
-    if (take_left) {
-      d = median - sorted[static_cast<std::size_t>(left--)];
-    } else {
-      d = sorted[right++] - median;
-    }
-  }
-  return d;
-}
 }  // namespace
 
 BaselineTracker::PerMetric::PerMetric() : counts(kCountWindow), values(kValueWindow) {
@@ -105,8 +84,8 @@ bool BaselineTracker::LastAllNull(int metric) const {
 void BaselineTracker::UpdateBounds(PerMetric* m) {
   m->since_bounds = 0;
   if (m->values.size() < kMinValuesForBounds) return;
-  // Sorted once per recomputation (every kBoundsEvery loads): cheaper than keeping the window
-  // sorted on every load.
+  // Two selections over a copy, once per kBoundsEvery loads (measured: a full sort of the
+  // window and a merge of the deviations around the median cost more).
   std::vector<double>& v = m->sorted;
   v.assign(m->values.begin(), m->values.end());
   const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);

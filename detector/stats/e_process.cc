@@ -6,12 +6,6 @@
 namespace canaryd {
 namespace {
 
-double LogSumExp(const Eigen::ArrayXd& x) {
-  const double m = x.maxCoeff();
-  if (!std::isfinite(m)) return m;
-  return m + std::log((x - m).exp().sum());
-}
-
 Eigen::ArrayXd FromVector(const std::vector<double>& v) {
   return Eigen::Map<const Eigen::ArrayXd>(v.data(), static_cast<Eigen::Index>(v.size()));
 }
@@ -30,21 +24,30 @@ MixtureEProcess::MixtureEProcess(Eigen::Index alternatives, double share)
 
 MixtureEProcess::MixtureEProcess(const Eigen::ArrayXd& prior_weights, double share)
     : prior_(prior_weights.max(0.0) / prior_weights.max(0.0).sum()),
-      share_(std::clamp(share, 0.0, 1.0)) {
-  log_weights_ = prior_.log();
-}
+      share_(std::clamp(share, 0.0, 1.0)),
+      weights_(prior_),
+      scratch_(prior_.size()) {}
 
 void MixtureEProcess::Update(const Eigen::ArrayXd& log_factors) {
-  log_weights_ += log_factors;
-  log_wealth_ = LogSumExp(log_weights_);
   ++updates_;
+  if (!std::isfinite(log_wealth_)) return;  // an alternative-free mixture stays where it is
+  // The weights are kept normalized, with the total wealth apart on the log scale: one exp per
+  // alternative and one log per update (log-sum-exp over log weights took two exps and a log
+  // per alternative). Factors are scaled by the largest so none overflows.
+  const double top = log_factors.maxCoeff();
+  if (!std::isfinite(top)) {
+    log_wealth_ = top;
+    return;
+  }
+  scratch_ = weights_ * (log_factors - top).exp();
+  const double total = scratch_.sum();
+  log_wealth_ += top + std::log(total);
+  weights_ = scratch_ / total;
   if (share_ <= 0.0 || !std::isfinite(log_wealth_)) return;
   // Sharing moves wealth between alternatives without changing the total, and the mixing
   // weights are known before the next factor: the total stays a supermartingale.
   const double share = 1.0 / (static_cast<double>(updates_ - 1) + 1.0 / share_);
-  Eigen::ArrayXd p = (log_weights_ - log_wealth_).exp();
-  p = (1.0 - share) * p + share * prior_;
-  log_weights_ = p.log() + log_wealth_;
+  weights_ = (1.0 - share) * weights_ + share * prior_;
 }
 
 GaussianMixtureEProcess::GaussianMixtureEProcess(const GaussianMixtureOptions& options)
@@ -57,7 +60,8 @@ void GaussianMixtureEProcess::Update(double z) {
   // Bounding z keeps the arithmetic finite for zero-variance inputs; 50 standard errors is
   // already overwhelming evidence, so nothing is lost.
   z = std::clamp(z, -50.0, 50.0);
-  mixture_.Update(bets_ * z - half_bets_squared_);
+  factors_ = bets_ * z - half_bets_squared_;
+  mixture_.Update(factors_);
 }
 
 RateRatioEProcess::RateRatioEProcess(double null_ratio, bool upward,
@@ -82,10 +86,12 @@ void RateRatioEProcess::Update(std::uint64_t canary_count, double canary_rows,
   const double kc = static_cast<double>(canary_count);
   const double kb = static_cast<double>(baseline_count);
   const double pi0 = null_ratio_ * canary_rows / (null_ratio_ * canary_rows + baseline_rows);
-  const Eigen::ArrayXd r = multipliers_ * null_ratio_;
-  const Eigen::ArrayXd pi = r * canary_rows / (r * canary_rows + baseline_rows);
-  Eigen::ArrayXd log_lr = kc * (pi / pi0).log() + kb * ((1.0 - pi) / (1.0 - pi0)).log();
-  mixture_.Update(log_lr / std::max(1.0, dispersion));
+  // pi: the canary's share of the counts under each alternative ratio.
+  pi_ = (multipliers_ * null_ratio_ * canary_rows) /
+        (multipliers_ * null_ratio_ * canary_rows + baseline_rows);
+  factors_ =
+      (kc * (pi_ / pi0).log() + kb * ((1.0 - pi_) / (1.0 - pi0)).log()) / std::max(1.0, dispersion);
+  mixture_.Update(factors_);
 }
 
 BernoulliMixtureEProcess::BernoulliMixtureEProcess(double p0) : p0_(p0), mixture_(5, 0.01) {
@@ -96,7 +102,8 @@ BernoulliMixtureEProcess::BernoulliMixtureEProcess(double p0) : p0_(p0), mixture
 
 void BernoulliMixtureEProcess::Update(bool x) {
   const double centered = (x ? 1.0 : 0.0) - p0_;
-  mixture_.Update((1.0 + bets_ * centered).log());
+  factors_ = (1.0 + bets_ * centered).log();
+  mixture_.Update(factors_);
 }
 
 }  // namespace canaryd

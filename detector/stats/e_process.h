@@ -29,9 +29,10 @@ class MixtureEProcess {
   std::uint64_t updates() const { return updates_; }
 
  private:
-  Eigen::ArrayXd log_weights_;  // log of each alternative's wealth; log-sum-exp is log_wealth_
-  Eigen::ArrayXd prior_;        // normalized prior weights, the target of the share step
+  Eigen::ArrayXd prior_;  // normalized prior weights, the target of the share step
   double share_;
+  Eigen::ArrayXd weights_;  // each alternative's share of the wealth (sums to 1)
+  Eigen::ArrayXd scratch_;  // kept so that an update allocates nothing
   double log_wealth_ = 0.0;
   std::uint64_t updates_ = 0;
 };
@@ -65,6 +66,7 @@ class GaussianMixtureEProcess {
  private:
   Eigen::ArrayXd bets_;
   Eigen::ArrayXd half_bets_squared_;
+  Eigen::ArrayXd factors_;  // scratch, kept so that an update allocates nothing
   MixtureEProcess mixture_;
 };
 
@@ -100,6 +102,7 @@ class RateRatioEProcess {
  private:
   Eigen::ArrayXd multipliers_;  // alternatives as multiples of the null ratio
   double null_ratio_;
+  Eigen::ArrayXd pi_, factors_;  // scratch, kept so that an update allocates nothing
   MixtureEProcess mixture_;
 };
 
@@ -115,6 +118,7 @@ class BernoulliMixtureEProcess {
  private:
   Eigen::ArrayXd bets_;
   double p0_;
+  Eigen::ArrayXd factors_;  // scratch
   MixtureEProcess mixture_;
 };
 
