@@ -18,11 +18,9 @@ constexpr double kMinClipHalfWidth = 0.6931471805599453;
 
 }  // namespace
 
-BaselineTracker::PerMetric::PerMetric() : counts(kCountWindow), values(kValueWindow) {
-  sorted.reserve(kValueWindow + 1);
-}
+BaselineTracker::PerMetric::PerMetric() : counts(kCountWindow), values(kValueWindow) {}
 
-BaselineTracker::BaselineTracker() : gaps_ms_(kGapWindow) {}
+BaselineTracker::BaselineTracker() : gaps_ms_(kGapWindow) { bounds_scratch_.reserve(kValueWindow); }
 
 BaselineTracker::PerMetric& BaselineTracker::At(int metric) {
   const auto i = static_cast<std::size_t>(metric);
@@ -50,13 +48,7 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
   if (!sample.schema.empty()) schema_ = sample.schema;
   if (loads_ > 0 && sample.ts_ms >= last_ts_ms_) {
     gaps_ms_.push_back(sample.ts_ms - last_ts_ms_);
-    if (gaps_ms_.size() >= 3) {
-      std::int64_t g[kGapWindow];
-      std::copy(gaps_ms_.begin(), gaps_ms_.end(), g);
-      const std::size_t n = gaps_ms_.size();
-      std::nth_element(g, g + n / 2, g + n);
-      median_gap_ms_ = g[n / 2];
-    }
+    median_gap_current_ = false;
   }
   last_ts_ms_ = std::max(last_ts_ms_, sample.ts_ms);
   ++loads_;
@@ -86,7 +78,7 @@ void BaselineTracker::UpdateBounds(PerMetric* m) {
   if (m->values.size() < kMinValuesForBounds) return;
   // Two selections over a copy, once per kBoundsEvery loads (measured: a full sort of the
   // window and a merge of the deviations around the median cost more).
-  std::vector<double>& v = m->sorted;
+  std::vector<double>& v = bounds_scratch_;
   v.assign(m->values.begin(), m->values.end());
   const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
   std::nth_element(v.begin(), mid, v.end());
@@ -138,6 +130,19 @@ CountProfile BaselineTracker::Counts(int metric) const {
 
 bool BaselineTracker::Reported(int metric) const { return HasLevel(metric); }
 
-std::int64_t BaselineTracker::MedianGapMs() const { return median_gap_ms_; }
+std::int64_t BaselineTracker::MedianGapMs() const {
+  if (!median_gap_current_) {
+    median_gap_ms_ = 0;
+    if (gaps_ms_.size() >= 3) {
+      std::int64_t g[kGapWindow];
+      std::copy(gaps_ms_.begin(), gaps_ms_.end(), g);
+      const std::size_t n = gaps_ms_.size();
+      std::nth_element(g, g + n / 2, g + n);
+      median_gap_ms_ = g[n / 2];
+    }
+    median_gap_current_ = true;
+  }
+  return median_gap_ms_;
+}
 
 }  // namespace canaryd

@@ -56,7 +56,7 @@ class BaselineTracker {
  private:
   // Every judge of the dataset reads these on every load it scores, while they change only with a
   // baseline load: the windows are fixed rings (allocated once) and what is derived from them is
-  // computed at most once per baseline load.
+  // computed when first read after a baseline load, at most once per load.
   struct PerMetric {
     PerMetric();
     SuccessiveDifferenceScale scale;
@@ -67,11 +67,10 @@ class BaselineTracker {
     mutable CountProfile profile;  // of `counts`, valid while profile_current
     mutable bool profile_current = false;
     boost::circular_buffer<double> values;  // recent raw values, arrival order
-    std::vector<double> sorted;             // scratch: the values ascending, for the bounds
     ClipBounds bounds;                      // recomputed every few loads
     std::uint32_t since_bounds = 0;
   };
-  static void UpdateBounds(PerMetric* m);
+  void UpdateBounds(PerMetric* m);
   static CountProfile ProfileOf(const PerMetric& m);
   PerMetric& At(int metric);
 
@@ -80,7 +79,10 @@ class BaselineTracker {
   std::int64_t last_ts_ms_ = 0;
   std::uint64_t loads_ = 0;
   boost::circular_buffer<std::int64_t> gaps_ms_;
-  std::int64_t median_gap_ms_ = 0;  // of gaps_ms_, updated with it
+  // The median of gaps_ms_, valid while median_gap_current_ (only open releases read it).
+  mutable std::int64_t median_gap_ms_ = 0;
+  mutable bool median_gap_current_ = false;
+  std::vector<double> bounds_scratch_;  // UpdateBounds' working copy, kept to avoid allocating
 };
 
 }  // namespace canaryd
