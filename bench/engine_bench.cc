@@ -10,8 +10,6 @@
 //   BM_View                   ReleaseJudge::View through DatasetMonitor::AppendViews (one release):
 //                             the evidence built for every decision and every snapshot, by release
 //                             age (hours of 1-minute loads) and columns.
-//   BM_ArmSeriesSince         one ArmSeries::MergeSince() over a release's span: what every View
-//                             paid twice per check before Since kept its spans' totals current.
 //   BM_DedupeObserve          LoadDeduper::Observe in steady state (48 h of 1-minute loads).
 //   BM_StudentTToZ            one StudentTToZ (Boost.Math t cdf + normal quantile), by df: the
 //                             judge calls it twice per scored comparison and check.
@@ -195,20 +193,6 @@ void BM_View(benchmark::State& state) {
   state.SetLabel("split10, release age " + std::to_string(hours) + " h");
 }
 
-void BM_ArmSeriesSince(benchmark::State& state) {
-  const int columns = static_cast<int>(state.range(0));
-  const int hours = static_cast<int>(state.range(1));
-  canaryd::ArmSeries series;
-  const canaryd::sim::Scenario scenario = SteadyScenario(kBaselineOnly, columns, hours * 60);
-  for (const Sample& s : Samples(scenario)) series.Add(s);
-  const std::int64_t since = scenario.start_ts_ms;  // the release's start, as View asks
-  for (auto _ : state) {
-    canaryd::ArmTotals totals = series.MergeSince(since);
-    benchmark::DoNotOptimize(totals.loads);
-  }
-  state.counters["buckets"] = static_cast<double>(series.bucket_count());
-}
-
 // ---- LoadDeduper::Observe: the idempotency memory, once per report ------------------------
 
 // Steady state: 1-minute loads, one id per load like the simulator's ("2026-11-23T10:00Z/p17",
@@ -310,10 +294,6 @@ BENCHMARK(BM_DomParse)->ArgNames({"mode", "cols"})->Args({kSplit, 2})->Args({kSp
 BENCHMARK(BM_Decode)->ArgNames({"mode", "cols"})->Args({kSplit, 2})->Args({kSplit, 20});
 BENCHMARK(BM_Apply)->ArgNames({"mode", "cols"})->Apply(ModeColumns)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_View)
-    ->ArgNames({"cols", "hours"})
-    ->ArgsProduct({{2, 20}, {1, 6, 48}})
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_ArmSeriesSince)
     ->ArgNames({"cols", "hours"})
     ->ArgsProduct({{2, 20}, {1, 6, 48}})
     ->Unit(benchmark::kMicrosecond);

@@ -14,11 +14,10 @@ namespace canaryd {
 DatasetMonitor::DatasetMonitor(std::string dataset, const EngineOptions* options)
     : dataset_(std::move(dataset)),
       options_(options),
-      deduper_(options->dedupe),
-      baseline_series_(options->series) {}
+      deduper_(options->dedupe) {}
 
 DatasetContext DatasetMonitor::Context(const JudgeOptions* options) const {
-  return DatasetContext{options, &registry_, &baseline_, &baseline_series_};
+  return DatasetContext{options, &registry_, &baseline_};
 }
 
 const JudgeOptions* DatasetMonitor::OptionsOf(const std::string& release) const {
@@ -56,7 +55,6 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
       }
     }
     baseline_.Add(sample, values);
-    baseline_series_.Add(sample);
     for (ReleaseJudge* judge : newly_decided) {
       const DatasetContext ctx = Context(OptionsOf(judge->release()));
       judge->Freeze(ctx);

@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "detector/engine/arm_series.h"
 #include "detector/engine/engine_options.h"
 #include "detector/engine/judge_options_source.h"
 #include "detector/judge/baseline_tracker.h"
@@ -59,7 +58,6 @@ class DatasetMonitor {
   LoadDeduper deduper_;
   MetricRegistry registry_;
   BaselineTracker baseline_;
-  ArmSeries baseline_series_;
   std::map<std::string, std::unique_ptr<ReleaseJudge>, std::less<>> releases_;
   // Each release's options, fixed when it started (rules reloads do not change them).
   std::map<std::string, std::unique_ptr<const JudgeOptions>, std::less<>> release_options_;

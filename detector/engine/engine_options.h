@@ -6,7 +6,6 @@
 
 #include <memory>
 
-#include "detector/engine/arm_series.h"
 #include "detector/engine/judge_options_source.h"
 #include "detector/judge/judge_options.h"
 #include "detector/load_deduper.h"
@@ -18,7 +17,6 @@ struct EngineOptions {
   // Per-dataset options (the rules file); replaceable at run time with Engine::SetRules.
   std::shared_ptr<const JudgeOptionsSource> rules;
   DedupeOptions dedupe;
-  ArmSeriesOptions series;
   int shards = 2;
   std::size_t batch_size = 256;    // reports per batch handed to a shard
   std::size_t queue_batches = 64;  // batches in flight per shard before the producer waits

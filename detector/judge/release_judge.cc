@@ -142,7 +142,7 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
                             const DatasetContext& ctx) {
   if (!open()) return false;
   last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
-  canary_series_.Add(sample);
+  canary_totals_.Add(sample, ctx.options->freshness_slo_s);
   last_canary_ms_ = std::max(last_canary_ms_, sample.ts_ms);
   ++canary_loads_;
   if (canary_loads_ >= 2 && regular_runs_ >= 0) {
@@ -199,6 +199,7 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   if (!open()) return false;
   last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
   ++baseline_loads_;
+  baseline_totals_.Add(sample, ctx.options->freshness_slo_s);
   if (!sample.schema.empty() && !last_canary_schema_.empty() &&
       sample.schema != last_canary_schema_ && !rule_failure_ && schema_policy_ &&
       schema_policy_->enabled) {
@@ -611,8 +612,8 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   e.canary_loads = canary_loads_;
   e.baseline_loads = baseline_loads_;
 
-  const ArmTotals& canary = canary_series_.Since(start_ms_);
-  const ArmTotals& baseline = ctx.baseline_series->Since(start_ms_);
+  const ArmTotals& canary = canary_totals_;
+  const ArmTotals& baseline = baseline_totals_;
   const auto set_rate = [&e](const RateTotals& c, const RateTotals& b) {
     e.unit = "rate";
     e.canary_estimate = c.Rate();
@@ -724,10 +725,8 @@ ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
     e.check = "freshness_slo";
     e.method = "slo";
     e.unit = "share";
-    const ArmTotals& canary = canary_series_.Since(start_ms_);
-    const ArmTotals& baseline = ctx.baseline_series->Since(start_ms_);
-    e.canary_estimate = canary.ShareWithinSlo();
-    e.baseline_estimate = baseline.ShareWithinSlo();
+    e.canary_estimate = canary_totals_.ShareWithinSlo();
+    e.baseline_estimate = baseline_totals_.ShareWithinSlo();
     e.canary_loads = freshness_loads_;
     e.baseline_loads = baseline_loads_;
     e.log_e_regression = late_share_->log_e();

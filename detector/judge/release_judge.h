@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "detector/engine/arm_series.h"
+#include "detector/judge/arm_totals.h"
 #include "detector/judge/baseline_tracker.h"
 #include "detector/judge/comparison_check.h"
 #include "detector/judge/judge_options.h"
@@ -27,7 +27,6 @@ struct DatasetContext {
   // Both as of before the report being applied: a baseline load is judged against the
   // baseline's past, then added to it.
   const BaselineTracker* baseline = nullptr;
-  const ArmSeries* baseline_series = nullptr;
 };
 
 class ReleaseJudge {
@@ -52,9 +51,8 @@ class ReleaseJudge {
   // reason and the evidence agree and a decided release keeps showing what it was decided on.
   void Freeze(const DatasetContext& ctx);
 
-  // The full picture with evidence and sentences: builds every check's evidence and sentence (the
-  // series keep running totals, so no bucket merge): call it for decisions and snapshots, not per
-  // report.
+  // The full picture with evidence and sentences: builds every check's evidence and sentence
+  // from running totals: call it for decisions and snapshots, not per report.
   ReleaseDatasetView View(const DatasetContext& ctx) const;
 
  private:
@@ -108,7 +106,9 @@ class ReleaseJudge {
   std::int64_t start_ms_;
   std::int64_t last_report_ms_ = 0;
 
-  ArmSeries canary_series_;
+  // Both arms since the release started, for the estimates its evidence shows.
+  ArmTotals canary_totals_;
+  ArmTotals baseline_totals_;
   std::uint64_t canary_loads_ = 0;
   std::uint64_t baseline_loads_ = 0;  // since the release started
   std::int64_t last_canary_ms_ = 0;
