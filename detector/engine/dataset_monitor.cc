@@ -12,9 +12,7 @@ constexpr std::size_t kMaxRetiredNames = 4096;
 namespace canaryd {
 
 DatasetMonitor::DatasetMonitor(std::string dataset, const EngineOptions* options)
-    : dataset_(std::move(dataset)),
-      options_(options),
-      deduper_(options->dedupe) {}
+    : dataset_(std::move(dataset)), options_(options), deduper_(options->dedupe) {}
 
 DatasetContext DatasetMonitor::Context(const JudgeOptions* options) const {
   return DatasetContext{options, &registry_, &baseline_};
@@ -67,8 +65,8 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
   auto it = releases_.find(sample.release);
   if (it == releases_.end()) {
     if (rules != nullptr) {
-      release_options_.emplace(sample.release,
-                               std::make_unique<const JudgeOptions>(rules->ForColumns(dataset_, sample.nulls)));
+      release_options_.emplace(sample.release, std::make_unique<const JudgeOptions>(
+                                                   rules->ForColumns(dataset_, sample.nulls)));
     }
     it = releases_
              .emplace(sample.release,
