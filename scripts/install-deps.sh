@@ -18,6 +18,7 @@ PACKAGES=(
   libboost-dev libboost-program-options-dev
   libeigen3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libsimdjson-dev libyaml-cpp-dev
   nlohmann-json3-dev
+  libjemalloc-dev  # the programs' allocator (CANARYD_JEMALLOC)
   libgtest-dev libgmock-dev libbenchmark-dev
   # test peers: an independent Kafka client, Prometheus and Alertmanager
   python3 python3-kafka python3-yaml kcat prometheus prometheus-alertmanager
