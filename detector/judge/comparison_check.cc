@@ -27,7 +27,8 @@ ComparisonCheck::ComparisonCheck(MetricKey key, std::string name, const JudgeOpt
       policy_(policy),
       reversed_(reversed),
       regression_(options->mixture),
-      non_inferiority_(options->mixture) {}
+      non_inferiority_(options->mixture),
+      recent_(kRecentWindow) {}
 
 bool ComparisonCheck::ChooseMethod(const CountProfile& counts) {
   if (method_ != CheckMethod::kUndecided) return true;
@@ -78,13 +79,23 @@ void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
   ++observations_;
   const Recent r{difference, static_cast<double>(canary.count), static_cast<double>(canary.rows),
                  static_cast<double>(baseline.count), static_cast<double>(baseline.rows)};
-  recent_.push_back(r);
+  recent_.push_back(r);  // a full ring drops its oldest
   total_.difference += r.difference;
   total_.canary_count += r.canary_count;
   total_.canary_rows += r.canary_rows;
   total_.baseline_count += r.baseline_count;
   total_.baseline_rows += r.baseline_rows;
-  if (recent_.size() > kRecentWindow) recent_.pop_front();
+  // The method is fixed before the first comparison, so the effects need no later update.
+  Recent sums{0, 0, 0, 0, 0};
+  for (const Recent& each : recent_) {
+    sums.difference += each.difference;
+    sums.canary_count += each.canary_count;
+    sums.canary_rows += each.canary_rows;
+    sums.baseline_count += each.baseline_count;
+    sums.baseline_rows += each.baseline_rows;
+  }
+  recent_effect_ = Effect(sums, recent_.size());
+  total_effect_ = Effect(total_, observations_);
 }
 
 void ComparisonCheck::ObserveSplit(const ArmGroup& canary_arm, const ArmGroup& baseline_arm,
@@ -142,19 +153,5 @@ double ComparisonCheck::Effect(const Recent& sums, std::size_t n) const {
   }
   return sums.difference / static_cast<double>(n);
 }
-
-double ComparisonCheck::RecentEffect() const {
-  Recent sums{0, 0, 0, 0, 0};
-  for (const Recent& r : recent_) {
-    sums.difference += r.difference;
-    sums.canary_count += r.canary_count;
-    sums.canary_rows += r.canary_rows;
-    sums.baseline_count += r.baseline_count;
-    sums.baseline_rows += r.baseline_rows;
-  }
-  return Effect(sums, recent_.size());
-}
-
-double ComparisonCheck::TotalEffect() const { return Effect(total_, observations_); }
 
 }  // namespace canaryd

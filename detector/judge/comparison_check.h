@@ -16,9 +16,10 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
+
+#include <boost/circular_buffer.hpp>
 
 #include "detector/judge/baseline_tracker.h"
 #include "detector/judge/judge_options.h"
@@ -65,9 +66,9 @@ class ComparisonCheck {
   std::uint64_t paired_observations() const { return paired_observations_; }
   // Effect over the recent comparisons (log scale, positive = worse): mean score difference, or
   // the log ratio of pooled rates for the counts method.
-  double RecentEffect() const;
+  double RecentEffect() const { return recent_effect_; }
   // The same over every comparison of the release.
-  double TotalEffect() const;
+  double TotalEffect() const { return total_effect_; }
   std::uint64_t canary_count_total() const {
     return static_cast<std::uint64_t>(total_.canary_count);
   }
@@ -106,8 +107,11 @@ class ComparisonCheck {
   std::optional<RateRatioEProcess> count_non_inferiority_;
 
   RunningMoments paired_;
-  std::deque<Recent> recent_;
-  Recent total_{0, 0, 0, 0, 0};  // sums over all comparisons
+  boost::circular_buffer<Recent> recent_;  // the last kRecentWindow comparisons
+  Recent total_{0, 0, 0, 0, 0};            // sums over all comparisons
+  // Both effects change only with a comparison, while every evaluation reads them.
+  double recent_effect_ = 0.0;
+  double total_effect_ = 0.0;
   std::uint64_t observations_ = 0;
   std::uint64_t paired_observations_ = 0;
   int divergent_streak_ = 0;

@@ -134,6 +134,7 @@ ReleaseJudge::MetricChecks& ReleaseJudge::ChecksFor(int metric, const DatasetCon
       }
     }
     metrics_[i] = std::move(checks);
+    RebuildAllChecks();
   }
   return *metrics_[i];
 }
@@ -172,6 +173,7 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
       tail_check_ =
           std::make_unique<ComparisonCheck>(tail, tail.Name(), ctx.options, &tail_policy_);
       if (tail_policy_.rolls_back) ++rollback_tests_;
+      RebuildAllChecks();
     }
   }
   WatchLimits(sample, values, ctx);
@@ -208,11 +210,13 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   }
 
   const std::size_t id_hash = LoadQueue::HashOf(sample.load_id);
+  bool compared = false;
   if (const auto partner = canary_pending_.Find(sample.load_id, id_hash)) {
     partner_scratch_.Assign(canary_pending_[*partner]);
     canary_pending_.Erase(*partner);
     baseline_scratch_.Assign(sample.load_id, id_hash, values);
     Pair(partner_scratch_, baseline_scratch_, ctx);
+    compared = true;
   } else {
     if (!paired_mode_) {
       // The group's scale is fixed before its first baseline load is seen, so the scale and
@@ -221,9 +225,19 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
       baseline_pending_.Push(sample.load_id, id_hash, values);
     }
     recent_baseline_.Push(sample.load_id, id_hash, values);
-    if (!paired_mode_ && !canary_pending_.empty()) ScoreSplit(ctx);
+    if (!paired_mode_ && !canary_pending_.empty()) {
+      ScoreSplit(ctx);
+      compared = true;
+    }
   }
   CheckSilence(sample.ts_ms, ctx);
+  // Most baseline loads only wait for a partner. Without a comparison or a rule firing, a
+  // baseline load changes a verdict only by ending a warm-up (or being the first one), so the
+  // evaluation would come out as the last one did.
+  if (!compared && !rule_failure_ &&
+      baseline_loads_ > std::max<std::uint64_t>(1, warm_up_baseline_max_)) {
+    return false;
+  }
   return Evaluate(sample.ts_ms, ctx);
 }
 
@@ -263,15 +277,20 @@ void ReleaseJudge::Pair(const LoadQueue::Load& canary, const LoadQueue::Load& ba
   }
 }
 
-std::vector<const ComparisonCheck*> ReleaseJudge::AllChecks() const {
-  std::vector<const ComparisonCheck*> all;
-  all.reserve(metrics_.size() + 1);
+void ReleaseJudge::RebuildAllChecks() {
+  all_checks_.clear();
+  warm_up_baseline_max_ = 0;
+  const auto add = [this](const ComparisonCheck* check) {
+    all_checks_.push_back(check);
+    warm_up_baseline_max_ = std::max<std::uint64_t>(
+        warm_up_baseline_max_,
+        static_cast<std::uint64_t>(std::max(0, check->policy().warm_up_baseline)));
+  };
   for (const auto& checks : metrics_) {
     if (!checks) continue;
-    for (const auto& test : checks->tests) all.push_back(test.get());
+    for (const auto& test : checks->tests) add(test.get());
   }
-  if (tail_check_) all.push_back(tail_check_.get());
-  return all;
+  if (tail_check_) add(tail_check_.get());
 }
 
 double ReleaseJudge::TailMarginLog(const DatasetContext& ctx) const {
@@ -477,14 +496,18 @@ double ReleaseJudge::LogThreshold(const DatasetContext& ctx) const {
   return std::log(static_cast<double>(std::max(1, rollback_tests_)) / ctx.options->alpha);
 }
 
+ReleaseJudge::Thresholds ReleaseJudge::ThresholdsOf(const DatasetContext& ctx) const {
+  return Thresholds{LogThreshold(ctx), -std::log(ctx.options->promote_alpha)};
+}
+
 namespace {
 int ToleranceLoads(const ComparisonCheck& check, const JudgeOptions& o) {
   return check.policy().critical ? 1 : o.shadow_tolerance_loads;
 }
 }  // namespace
 
-Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
-                                         const DatasetContext& ctx) const {
+Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check, const DatasetContext& ctx,
+                                         const Thresholds& thresholds) const {
   const JudgeOptions& o = *ctx.options;
   const CheckPolicy& policy = check.policy();
   if (baseline_loads_ == 0) return Verdict::kInconclusive;
@@ -497,7 +520,7 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
     return policy.rolls_back ? Verdict::kFail : Verdict::kWarn;
   }
   if (check.observations() == 0) return Verdict::kNotEvaluated;
-  const double log_threshold = LogThreshold(ctx);
+  const double log_threshold = thresholds.rollback_log;
   // Significance alone never rolls back: the effect must clear the margin, over the recent
   // comparisons (a late regression is not diluted by the healthy part before it) or over the
   // whole release (a small effect in noisy loads, where 16 comparisons are too few to show it),
@@ -509,15 +532,15 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check,
     return policy.rolls_back ? Verdict::kFail : Verdict::kWarn;
   }
   // A difference shown to be smaller than the margin passes even when it is certainly real.
-  if (NonInferior(check, ctx)) return Verdict::kPass;
+  if (NonInferior(check, thresholds)) return Verdict::kPass;
   if (check.log_e_regression() >= 0.5 * log_threshold && check.RecentEffect() > 0) {
     return Verdict::kWarn;
   }
   return Verdict::kPass;
 }
 
-bool ReleaseJudge::NonInferior(const ComparisonCheck& check, const DatasetContext& ctx) const {
-  const double needed = -std::log(ctx.options->promote_alpha);
+bool ReleaseJudge::NonInferior(const ComparisonCheck& check, const Thresholds& thresholds) const {
+  const double needed = thresholds.promote_log;
   if (check.observations() == 0) return false;
   if (check.log_e_non_inferiority() >= needed) return true;
   // A rate with no counts at all in the canary (a key column never null) cannot be compared by
@@ -537,8 +560,9 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
   const ComparisonCheck* worst = nullptr;
   bool all_non_inferior = !LimitsHoldPromotion();
   int evaluated = 0;
-  for (const ComparisonCheck* check : AllChecks()) {
-    const Verdict v = StatisticalVerdict(*check, ctx);
+  const Thresholds thresholds = ThresholdsOf(ctx);
+  for (const ComparisonCheck* check : all_checks_) {
+    const Verdict v = StatisticalVerdict(*check, ctx, thresholds);
     if (v == Verdict::kFail &&
         (worst == nullptr || check->log_e_regression() > worst->log_e_regression())) {
       worst = check;
@@ -556,12 +580,12 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     ++evaluated;
     // A warn-only check informs; it neither rolls back nor holds promotion.
     if (!check->policy().rolls_back) continue;
-    if (v != Verdict::kPass || !NonInferior(*check, ctx)) all_non_inferior = false;
+    if (v != Verdict::kPass || !NonInferior(*check, thresholds)) all_non_inferior = false;
   }
   if (worst != nullptr) {
     const bool tolerance_rule = ctx.options->shadow_tolerance_enabled &&
                                 worst->divergent_streak() >= ToleranceLoads(*worst, *ctx.options) &&
-                                worst->log_e_regression() < LogThreshold(ctx);
+                                worst->log_e_regression() < thresholds.rollback_log;
     // A statistical reason is the deciding check's sentence, written when the view is frozen.
     std::string reason =
         tolerance_rule
@@ -590,7 +614,7 @@ void ReleaseJudge::Decide(Decision decision, std::int64_t ts_ms, std::string che
 }
 
 CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict verdict,
-                                        const DatasetContext& ctx) const {
+                                        const Thresholds& thresholds) const {
   CheckEvidence e;
   e.check = check.name();
   e.verdict = verdict;
@@ -601,11 +625,11 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   } else {
     e.method = counts ? "split_counts" : "split";
   }
-  e.non_inferior = NonInferior(check, ctx);
+  e.non_inferior = NonInferior(check, thresholds);
   e.log_e_regression = check.log_e_regression();
-  e.log_threshold = LogThreshold(ctx);
+  e.log_threshold = thresholds.rollback_log;
   e.log_e_non_inferiority = check.log_e_non_inferiority();
-  e.log_promote_threshold = -std::log(ctx.options->promote_alpha);
+  e.log_promote_threshold = thresholds.promote_log;
   e.effect_log = check.RecentEffect();
   e.margin_log = check.margin_log();
   e.observations = check.observations();
@@ -689,12 +713,13 @@ ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
   view.canary_loads = canary_loads_;
   view.baseline_loads = baseline_loads_;
   view.reason = reason_;
-  for (const ComparisonCheck* check : AllChecks()) {
-    Verdict v = StatisticalVerdict(*check, ctx);
+  const Thresholds thresholds = ThresholdsOf(ctx);
+  for (const ComparisonCheck* check : all_checks_) {
+    Verdict v = StatisticalVerdict(*check, ctx, thresholds);
     if (decision_ == Decision::kRollback && deciding_check_ == check->name()) {
       v = Verdict::kFail;
     }
-    view.checks.push_back(EvidenceFor(*check, v, ctx));
+    view.checks.push_back(EvidenceFor(*check, v, thresholds));
   }
   for (const auto& checks : metrics_) {
     if (!checks || !checks->limits) continue;

@@ -74,8 +74,8 @@ class ReleaseJudge {
   CheckPolicy PolicyFor(std::string_view check, const DatasetContext& ctx) const;
   void AddTest(MetricChecks* checks, const MetricKey& key, bool natural_up, bool named_direction,
                const DatasetContext& ctx);
-  // Every statistical test, the freshness tail included.
-  std::vector<const ComparisonCheck*> AllChecks() const;
+  // Refreshes all_checks_ after a test was added.
+  void RebuildAllChecks();
   void WatchLimits(const Sample& sample, const std::vector<LoadValue>& values,
                    const DatasetContext& ctx);
   // A rule (schema, all-null column, absolute limit) fired: a rollback, or a warning when its
@@ -93,11 +93,18 @@ class ReleaseJudge {
   void CheckRulesOnCanary(const Sample& sample, const std::vector<LoadValue>& values,
                           const DatasetContext& ctx);
   void CheckSilence(std::int64_t baseline_ts_ms, const DatasetContext& ctx);
-  Verdict StatisticalVerdict(const ComparisonCheck& check, const DatasetContext& ctx) const;
-  bool NonInferior(const ComparisonCheck& check, const DatasetContext& ctx) const;
+  // The log e-values a test needs to roll back (alpha / K) and to be shown non-inferior.
+  struct Thresholds {
+    double rollback_log;
+    double promote_log;
+  };
   double LogThreshold(const DatasetContext& ctx) const;
+  Thresholds ThresholdsOf(const DatasetContext& ctx) const;
+  Verdict StatisticalVerdict(const ComparisonCheck& check, const DatasetContext& ctx,
+                             const Thresholds& thresholds) const;
+  bool NonInferior(const ComparisonCheck& check, const Thresholds& thresholds) const;
   CheckEvidence EvidenceFor(const ComparisonCheck& check, Verdict verdict,
-                            const DatasetContext& ctx) const;
+                            const Thresholds& thresholds) const;
   bool Evaluate(std::int64_t ts_ms, const DatasetContext& ctx);
   void Decide(Decision decision, std::int64_t ts_ms, std::string check, std::string reason);
 
@@ -123,6 +130,9 @@ class ReleaseJudge {
   int rollback_tests_ = 0;  // tests that can roll back: the Bonferroni K
   CheckPolicy tail_policy_;
   std::unique_ptr<ComparisonCheck> tail_check_;  // freshness_tail; null until freshness is seen
+  // Every statistical test, in metric order with the tail last: what Evaluate and View walk.
+  std::vector<const ComparisonCheck*> all_checks_;
+  std::uint64_t warm_up_baseline_max_ = 0;  // the largest warm_up_baseline of all_checks_
   std::optional<CheckPolicy> schema_policy_;
   std::optional<BernoulliMixtureEProcess> late_share_;  // share of loads missing the SLO
   std::uint64_t freshness_loads_ = 0;
