@@ -116,6 +116,45 @@ Rejection WrongType(std::string_view what, std::string_view expected, element_ty
 
 std::string FieldRef(Field f) { return "field " + Quoted(kFieldNames[f]); }
 
+// The contract field a key names, or kFieldCount. Every member of every report goes through this:
+// the length picks the one or three names worth comparing.
+constexpr Field FieldOf(std::string_view key) {
+  const auto is = [key](Field f) { return key == kFieldNames[f]; };
+  switch (key.size()) {
+    case 1:
+      return is(kV) ? kV : kFieldCount;
+    case 2:
+      return is(kTs) ? kTs : kFieldCount;
+    case 3:
+      return is(kArm) ? kArm : kFieldCount;
+    case 4:
+      return is(kRows) ? kRows : kFieldCount;
+    case 5:
+      return is(kNulls) ? kNulls : kFieldCount;
+    case 6:
+      return is(kSchema) ? kSchema : kFieldCount;
+    case 7:
+      return is(kDataset)   ? kDataset
+             : is(kRelease) ? kRelease
+             : is(kLoadId)  ? kLoadId
+                            : kFieldCount;
+    case 10:
+      return is(kDuplicates) ? kDuplicates : kFieldCount;
+    case 11:
+      return is(kFreshness) ? kFreshness : kFieldCount;
+    default:
+      return kFieldCount;
+  }
+}
+
+constexpr bool FieldOfKnowsEveryName() {
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    if (FieldOf(kFieldNames[f]) != static_cast<Field>(f)) return false;
+  }
+  return true;
+}
+static_assert(FieldOfKnowsEveryName(), "FieldOf must find every name of kFieldNames");
+
 // A non-negative JSON integer. nullopt for negative integers and for numbers written with a
 // fraction or exponent: a count of 1.0 or 1e3 says the producer computed it as a float.
 std::optional<std::uint64_t> NonNegativeInteger(element e) {
@@ -167,9 +206,8 @@ class Validator {
  private:
   std::optional<Rejection> Collect(simdjson::dom::object root) {
     for (const auto field : root) {
-      const auto it = std::find(kFieldNames.begin(), kFieldNames.end(), field.key);
-      if (it == kFieldNames.end()) continue;  // unknown fields are ignored (design §2)
-      const auto f = static_cast<Field>(it - kFieldNames.begin());
+      const Field f = FieldOf(field.key);
+      if (f == kFieldCount) continue;  // unknown fields are ignored (design §2)
       // simdjson keeps both members of {"rows":1,"rows":2}; picking either would let two
       // consumers of the same report disagree, so neither is picked.
       if (seen_[f]) {
@@ -279,14 +317,15 @@ class Validator {
   std::optional<Rejection> Timestamp(Sample* out) {
     if (!value_[kTs]) return Missing(kTs);
     const element ts = *value_[kTs];
-    const std::string ref = FieldRef(kTs);
+    // Built only for a rejection: this runs for every report.
+    const auto ref = [] { return FieldRef(kTs); };
     std::int64_t ms = 0;
     switch (ts.type()) {
       case element_type::STRING: {
         const auto parsed = ParseTimestampMs(ts.get_string().value_unsafe());
         if (!parsed) {
           return Reject(RejectReason::kBadTs,
-                        ref +
+                        ref() +
                             " must be an RFC 3339 date-time with seconds and an offset, e.g. "
                             "2026-11-23T10:04:12Z");
         }
@@ -297,25 +336,25 @@ class Validator {
         ms = ts.get_int64().value_unsafe();
         break;
       case element_type::UINT64:  // above INT64_MAX: far outside the plausible range
-        return Reject(RejectReason::kBadTs, ref + " is outside 2000-01-01..2100-01-01");
+        return Reject(RejectReason::kBadTs, ref() + " is outside 2000-01-01..2100-01-01");
       case element_type::DOUBLE:
         return Reject(RejectReason::kBadTs,
-                      ref + " as a number must be an integer of epoch milliseconds");
+                      ref() + " as a number must be an integer of epoch milliseconds");
       default:
-        return WrongType(ref, "an RFC 3339 string or integer epoch milliseconds", ts.type());
+        return WrongType(ref(), "an RFC 3339 string or integer epoch milliseconds", ts.type());
     }
     if (!PlausibleEpochMs(ms)) {
       // Name the likely unit mistake without echoing the value.
       if (ms >= kPlausibleEpochMsMin / 1000 && ms < kPlausibleEpochMsEnd / 1000) {
         return Reject(RejectReason::kBadTs,
-                      ref + " looks like epoch seconds; epoch milliseconds are expected");
+                      ref() + " looks like epoch seconds; epoch milliseconds are expected");
       }
       if (ms / 1000 >= kPlausibleEpochMsMin && ms / 1000 < kPlausibleEpochMsEnd) {
         return Reject(RejectReason::kBadTs,
-                      ref + " looks like epoch microseconds; epoch milliseconds are expected");
+                      ref() + " looks like epoch microseconds; epoch milliseconds are expected");
       }
       return Reject(RejectReason::kBadTs,
-                    ref + " is outside 2000-01-01..2100-01-01 (epoch milliseconds expected)");
+                    ref() + " is outside 2000-01-01..2100-01-01 (epoch milliseconds expected)");
     }
     out->ts_ms = ms;
     return std::nullopt;

@@ -39,24 +39,28 @@ void Engine::HandOver(std::size_t shard) {
   pending_size_[shard] = 0;
 }
 
-void Engine::Submit(std::uint64_t seq, Sample&& sample) {
-  const auto shard = static_cast<std::size_t>(router_.ShardOf(sample.dataset));
+template <class Fill>
+void Engine::SubmitWith(std::uint64_t seq, const std::string& dataset, Fill&& fill) {
+  const auto shard = static_cast<std::size_t>(router_.ShardOf(dataset));
   SequencedSample& slot = NextSlot(shard);
   slot.seq = seq;
   slot.forget = false;
-  slot.sample = std::move(sample);
+  fill(&slot.sample);
   submitted_.fetch_add(1, std::memory_order_relaxed);
   if (pending_size_[shard] >= options_.batch_size) HandOver(shard);
 }
 
+void Engine::Submit(std::uint64_t seq, Sample&& sample) {
+  SubmitWith(seq, sample.dataset, [&](Sample* slot) { *slot = std::move(sample); });
+}
+
 void Engine::Submit(std::uint64_t seq, const Sample& sample) {
-  const auto shard = static_cast<std::size_t>(router_.ShardOf(sample.dataset));
-  SequencedSample& slot = NextSlot(shard);
-  slot.seq = seq;
-  slot.forget = false;
-  slot.sample = sample;  // into the slot's existing strings: no allocation once warm
-  submitted_.fetch_add(1, std::memory_order_relaxed);
-  if (pending_size_[shard] >= options_.batch_size) HandOver(shard);
+  // Into the slot's existing strings: no allocation once warm.
+  SubmitWith(seq, sample.dataset, [&](Sample* slot) { *slot = sample; });
+}
+
+void Engine::SubmitSwap(std::uint64_t seq, Sample* sample) {
+  SubmitWith(seq, sample->dataset, [&](Sample* slot) { std::swap(*slot, *sample); });
 }
 
 void Engine::Forget(const std::vector<std::string>& datasets) {

@@ -36,6 +36,9 @@ class Engine {
   // producer that decodes into one Sample and submits it by const reference does not allocate.
   void Submit(std::uint64_t seq, Sample&& sample);
   void Submit(std::uint64_t seq, const Sample& sample);
+  // The same without copying: *sample is swapped with the slot's, so the caller gets back the
+  // storage of an applied report (contents unspecified) to decode the next report into.
+  void SubmitSwap(std::uint64_t seq, Sample* sample);
   // Drops all state of these datasets, in order with the reports submitted before (used when a
   // Kafka partition is revoked: another instance owns them now).
   void Forget(const std::vector<std::string>& datasets);
@@ -60,6 +63,9 @@ class Engine {
  private:
   // The next free slot of shard's filling batch; hands the batch over when it is full.
   SequencedSample& NextSlot(std::size_t shard);
+  // Routes by dataset, lets fill(Sample*) write the slot, and hands a full batch over.
+  template <class Fill>
+  void SubmitWith(std::uint64_t seq, const std::string& dataset, Fill&& fill);
   void HandOver(std::size_t shard);
 
   EngineOptions options_;

@@ -178,7 +178,7 @@ void ReportConsumer::ForgetRevoked() {
   }
   revoked_.clear();
   if (forget.empty()) return;
-  for (const std::string& dataset : forget) history_.erase(dataset);
+  for (const std::string& dataset : forget) datasets_.erase(dataset);
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     for (const std::string& dataset : forget) stats_.datasets.erase(dataset);
@@ -223,9 +223,16 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
   ++progress.read;
 
   const std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
-  // Into one reused Sample, submitted by copy into a recycled batch slot: no allocation per
-  // report once warm.
+  // Into one reused Sample, swapped with a recycled batch slot's on submit: no copy, and no
+  // allocation per report once warm.
   std::optional<Rejection> rejection = decoder_.DecodeInto(payload, &sample_);
+  DatasetTrack* track = nullptr;
+  bool new_dataset = false;
+  if (!rejection) {
+    const auto [it, added] = datasets_.try_emplace(sample_.dataset);
+    track = &it->second;
+    new_dataset = added;
+  }
   std::unique_lock<std::mutex> lock(stats_mu_);
   ++stats_.messages;
   if (rejection) {
@@ -246,7 +253,8 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
   }
   ++stats_.accepted;
   const Sample& sample = sample_;
-  DatasetCounters& counters = stats_.datasets[sample.dataset];
+  if (new_dataset) track->counters = &stats_.datasets[sample.dataset];
+  DatasetCounters& counters = *track->counters;
   counters.last_report_ms = std::max(counters.last_report_ms, sample.ts_ms);
   if (sample.freshness_s.has_value()) {
     const auto arm = static_cast<std::size_t>(sample.arm);
@@ -256,7 +264,7 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
   lock.unlock();                                     // Submit may wait on a full shard queue
   state.datasets.try_emplace(sample.dataset, true);  // no node built when already there
   newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
-  std::deque<HistoryMark>& marks = history_[sample.dataset];
+  std::deque<HistoryMark>& marks = track->marks;
   if (marks.empty() || sample.ts_ms >= marks.back().ts_ms + kMarkEveryMs) {
     marks.push_back({sample.ts_ms, m->offset});
     const std::int64_t keep = options_.max_rebuild_span_ms + options_.rebuild_history_ms;
@@ -266,7 +274,7 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
       open_.find(ReleaseRef{sample.dataset, sample.release}) == open_.end()) {
     open_.try_emplace({sample.dataset, sample.release}, OpenRelease{key, m->offset, sample.ts_ms});
   }
-  engine_->Submit(++seq_, sample);
+  engine_->SubmitSwap(++seq_, &sample_);
 }
 
 std::int64_t ReportConsumer::RebuildFrom(const std::string& state_key, std::int64_t next_offset,
@@ -277,10 +285,10 @@ std::int64_t ReportConsumer::RebuildFrom(const std::string& state_key, std::int6
     if (newest_ts_ms - open.first_ts_ms > options_.max_rebuild_span_ms) continue;
     from = std::min(from, open.first_offset);
     // The dataset's history before the release: the last mark far enough back, else the first.
-    auto h = history_.find(id.first);
-    if (h == history_.end() || h->second.empty()) continue;
-    std::int64_t mark_offset = h->second.front().offset;
-    for (const HistoryMark& mark : h->second) {
+    auto h = datasets_.find(id.first);
+    if (h == datasets_.end() || h->second.marks.empty()) continue;
+    std::int64_t mark_offset = h->second.marks.front().offset;
+    for (const HistoryMark& mark : h->second.marks) {
       if (mark.ts_ms > open.first_ts_ms - options_.rebuild_history_ms) break;
       mark_offset = mark.offset;
     }

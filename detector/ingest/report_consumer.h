@@ -168,7 +168,13 @@ class ReportConsumer {
   };
   // (dataset, release) -> where the release's first report was; pruned at checkpoints.
   std::map<std::pair<std::string, std::string>, OpenRelease, ReleaseLess> open_;
-  std::unordered_map<std::string, std::deque<HistoryMark>> history_;  // by dataset
+  // What Handle keeps per dataset, found with one lookup per message. `counters` is the
+  // dataset's node in stats_.datasets (written under stats_mu_); both go in ForgetRevoked.
+  struct DatasetTrack {
+    DatasetCounters* counters = nullptr;
+    std::deque<HistoryMark> marks;
+  };
+  std::unordered_map<std::string, DatasetTrack> datasets_;
   std::atomic<bool> ready_{false};
 
   mutable std::mutex stats_mu_;
