@@ -139,7 +139,10 @@ struct EngineRun {
   std::vector<ReleaseDatasetView> views;
 };
 
-EngineRun RunEngine(const std::vector<Sample>& samples, int shards, std::size_t batch_size) {
+enum class SubmitBy { kCopy, kSwap };
+
+EngineRun RunEngine(const std::vector<Sample>& samples, int shards, std::size_t batch_size,
+                    SubmitBy by = SubmitBy::kCopy) {
   EngineOptions options;
   options.shards = shards;
   options.batch_size = batch_size;
@@ -148,7 +151,15 @@ EngineRun RunEngine(const std::vector<Sample>& samples, int shards, std::size_t 
   {
     Engine engine(options, &sink);
     std::uint64_t seq = 0;
-    for (const Sample& s : samples) engine.Submit(seq++, s);
+    Sample reused;  // the producer's one Sample: after each swap it holds a recycled slot's storage
+    for (const Sample& s : samples) {
+      if (by == SubmitBy::kCopy) {
+        engine.Submit(seq++, s);
+      } else {
+        reused = s;
+        engine.SubmitSwap(seq++, &reused);
+      }
+    }
     engine.Flush();
     run.stats = engine.Stats();
     run.views = engine.Releases();
@@ -202,6 +213,16 @@ TEST(EngineTest, ShardedResultEqualsSingleShardResult) {
   EXPECT_EQ(one.stats.applied + one.stats.duplicates + one.stats.too_old +
                 one.stats.after_decision + one.stats.future_ts,
             one.stats.submitted);
+}
+
+TEST(EngineTest, SubmittingBySwapDecidesAsSubmittingByCopy) {
+  const Input input = MixedInput();
+  const EngineRun copied = RunEngine(input.samples, 2, 7, SubmitBy::kCopy);
+  const EngineRun swapped = RunEngine(input.samples, 2, 7, SubmitBy::kSwap);
+  ASSERT_GE(copied.events.size(), 8u);
+  EXPECT_EQ(Keys(copied.events), Keys(swapped.events));
+  ExpectSameStats(copied.stats, swapped.stats);
+  EXPECT_EQ(ViewKeys(copied.views), ViewKeys(swapped.views));
 }
 
 TEST(EngineTest, EngineMatchesOneMonitorPerDatasetInInputOrder) {
