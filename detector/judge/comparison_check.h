@@ -60,6 +60,9 @@ class ComparisonCheck {
   const CheckPolicy& policy() const { return *policy_; }
   bool reversed() const { return reversed_; }
   CheckMethod method() const { return method_; }
+  // Whether the next comparison reads the baseline's count profile: to choose the method, or for
+  // the counts method's dispersion (the scores method, once chosen, never does).
+  bool NeedsCounts() const { return method_ != CheckMethod::kScores; }
   double log_e_regression() const;
   double log_e_non_inferiority() const;
   std::uint64_t observations() const { return observations_; }

@@ -269,12 +269,23 @@ void ReleaseJudge::Pair(const LoadQueue::Load& canary, const LoadQueue::Load& ba
   for (const LoadValue& c : canary.values) {
     for (const LoadValue& b : baseline.values) {
       if (b.metric != c.metric) continue;
-      for (const auto& test : ChecksFor(c.metric, ctx).tests) {
-        test->ObservePaired(GroupOf(c), GroupOf(b), ctx.baseline->Counts(c.metric),
-                            MarginLog(*test, c.metric, ctx), ToleranceLog(*test, c.metric, ctx));
+      const MetricChecks& checks = ChecksFor(c.metric, ctx);
+      const CountProfile counts = CountsFor(checks, c.metric, ctx);
+      for (const auto& test : checks.tests) {
+        test->ObservePaired(GroupOf(c), GroupOf(b), counts, MarginLog(*test, c.metric, ctx),
+                            ToleranceLog(*test, c.metric, ctx));
       }
     }
   }
+}
+
+CountProfile ReleaseJudge::CountsFor(const MetricChecks& checks, int metric,
+                                     const DatasetContext& ctx) {
+  // The profile is recomputed after every baseline load; most tests stop reading it once their
+  // method is chosen.
+  const bool needed = std::any_of(checks.tests.begin(), checks.tests.end(),
+                                  [](const auto& test) { return test->NeedsCounts(); });
+  return needed ? ctx.baseline->Counts(metric) : CountProfile{};
 }
 
 void ReleaseJudge::RebuildAllChecks() {
@@ -357,7 +368,7 @@ void ReleaseJudge::SnapshotGroupScales(const DatasetContext& ctx) {
   for (std::size_t m = 0; m < metrics_.size(); ++m) {
     if (!metrics_[m] || metrics_[m]->tests.empty()) continue;
     group_scales_[m].scale = ctx.baseline->Scale(static_cast<int>(m));
-    group_scales_[m].counts = ctx.baseline->Counts(static_cast<int>(m));
+    group_scales_[m].counts = CountsFor(*metrics_[m], static_cast<int>(m), ctx);
     group_scales_[m].bounds = ctx.baseline->Bounds(static_cast<int>(m));
   }
 }

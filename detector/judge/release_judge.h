@@ -71,6 +71,8 @@ class ReleaseJudge {
   };
 
   MetricChecks& ChecksFor(int metric, const DatasetContext& ctx);
+  // The baseline's count profile of the metric if one of its tests reads it, else empty.
+  static CountProfile CountsFor(const MetricChecks& checks, int metric, const DatasetContext& ctx);
   CheckPolicy PolicyFor(std::string_view check, const DatasetContext& ctx) const;
   void AddTest(MetricChecks* checks, const MetricKey& key, bool natural_up, bool named_direction,
                const DatasetContext& ctx);
