@@ -46,8 +46,16 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
       it = ids.insert(Id{std::string(load_id), probe.hash}).first;
     }
     string_heap_bytes_ += OutOfLineBytes(it->load_id);
-    expiry_.push_back(Expiry{ts_ms, &*it, arm});
-    std::push_heap(expiry_.begin(), expiry_.end(), std::greater<>{});
+    const Expiry entry{ts_ms, &*it, arm};
+    if (expiry_.empty() || ts_ms >= expiry_.back().ts_ms) {
+      expiry_.push_back(entry);
+    } else {
+      // Late: after the entries of the same ts, so the order stays ascending.
+      const auto at =
+          std::upper_bound(expiry_.begin(), expiry_.end(), ts_ms,
+                           [](std::int64_t ts, const Expiry& e) { return ts < e.ts_ms; });
+      expiry_.insert(at, entry);
+    }
     delivery = Delivery::kFirst;
   }
 
@@ -68,9 +76,8 @@ bool LoadDeduper::Contains(Arm arm, std::string_view load_id) const {
 }
 
 void LoadDeduper::PopOldest() {
-  std::pop_heap(expiry_.begin(), expiry_.end(), std::greater<>{});
-  const Expiry oldest = expiry_.back();
-  expiry_.pop_back();
+  const Expiry oldest = expiry_.front();
+  expiry_.pop_front();
   IdSet& ids = ids_[ArmIndex(oldest.arm)];
   // Erase by iterator: erasing by a key that aliases the element being erased is a trap.
   const auto it = ids.find(*oldest.id);
@@ -106,7 +113,10 @@ std::size_t LoadDeduper::MemoryBytes() const {
   for (const IdSet& ids : ids_) {
     bytes += ids.size() * kNodeBytes + ids.bucket_count() * sizeof(void*);
   }
-  bytes += expiry_.capacity() * sizeof(Expiry);
+  // A deque holds its elements in 512-byte blocks, plus a map of block pointers.
+  constexpr std::size_t kPerBlock = 512 / sizeof(Expiry);
+  const std::size_t blocks = expiry_.size() / kPerBlock + 1;
+  bytes += blocks * (512 + sizeof(void*));
   bytes += spare_nodes_.size() * kNodeBytes;
   return bytes;
 }
