@@ -110,6 +110,7 @@ class ReportConsumer {
     std::int64_t offset = 0;
   };
   static constexpr std::int64_t kMarkEveryMs = 10 * 60 * 1000;
+  static constexpr std::uint32_t kMessagesPerClockRead = 64;
 
   static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                           rd_kafka_topic_partition_list_t* parts, void* opaque);
