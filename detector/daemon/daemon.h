@@ -67,6 +67,7 @@ class Daemon : public VerdictSource, private DecisionSink, private ApplyObserver
   // Readers (any thread).
   EngineStats EngineCounters() const { return engine_->Stats(); }
   kafka::ConsumerStats ConsumerCounters() const { return consumer_->Stats(); }
+  kafka::ConsumerProgress ConsumerProgress() const { return consumer_->Progress(); }
   kafka::PublisherStats PublisherCounters() const { return publisher_->Stats(); }
   std::vector<PublishedDecision> Decisions() const;
   // The summary line printed when the daemon stops.

@@ -235,6 +235,7 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
   }
   std::unique_lock<std::mutex> lock(stats_mu_);
   ++stats_.messages;
+  messages_read_.store(stats_.messages, std::memory_order_relaxed);
   if (rejection) {
     const Rejection& r = *rejection;
     const std::string_view reason = RejectReasonName(r.reason);
@@ -252,6 +253,7 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     return;
   }
   ++stats_.accepted;
+  messages_accepted_.store(stats_.accepted, std::memory_order_relaxed);
   const Sample& sample = sample_;
   if (new_dataset) track->counters = &stats_.datasets[sample.dataset];
   DatasetCounters& counters = *track->counters;

@@ -64,6 +64,12 @@ struct DatasetCounters {
   std::uint64_t loads_within_slo[2] = {0, 0};
 };
 
+// The two counters a progress check needs, readable without copying ConsumerStats.
+struct ConsumerProgress {
+  std::uint64_t messages = 0;
+  std::uint64_t accepted = 0;
+};
+
 struct ConsumerStats {
   std::uint64_t messages = 0;
   std::uint64_t accepted = 0;
@@ -87,6 +93,12 @@ class ReportConsumer {
   void Run(const std::atomic<bool>* stop);
 
   ConsumerStats Stats() const;
+  // Lock-free: for polling while the consumer runs at full speed (Stats() copies every dataset's
+  // counters under the lock the consumer takes for each message).
+  ConsumerProgress Progress() const {
+    return {messages_read_.load(std::memory_order_relaxed),
+            messages_accepted_.load(std::memory_order_relaxed)};
+  }
   // True once every assigned partition has been read up to the offset committed before it was
   // assigned (the rebuild is done and decisions are live).
   bool Ready() const { return ready_.load(); }
@@ -178,6 +190,9 @@ class ReportConsumer {
   std::unordered_map<std::string, DatasetTrack> datasets_;
   std::atomic<bool> ready_{false};
 
+  // Mirrors of stats_.messages and stats_.accepted; written by the consumer thread only.
+  std::atomic<std::uint64_t> messages_read_{0};
+  std::atomic<std::uint64_t> messages_accepted_{0};
   mutable std::mutex stats_mu_;
   ConsumerStats stats_;
 };
