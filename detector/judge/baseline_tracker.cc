@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+
+#include "detector/stats/sorting_network.h"
 
 namespace canaryd {
 namespace {
@@ -15,6 +18,8 @@ constexpr std::uint32_t kBoundsEvery = 16;  // bounds move slowly
 // factor of 2) so that a zero-spread baseline does not clip a real regression away.
 constexpr double kClipSigmas = 3.0;
 constexpr double kMinClipHalfWidth = 0.6931471805599453;
+static_assert((kValueWindow & (kValueWindow - 1)) == 0 && (kGapWindow & (kGapWindow - 1)) == 0,
+              "the windows are sorted by a bitonic network");
 
 }  // namespace
 
@@ -75,17 +80,32 @@ bool BaselineTracker::LastAllNull(int metric) const {
 
 void BaselineTracker::UpdateBounds(PerMetric* m) {
   m->since_bounds = 0;
-  if (m->values.size() < kMinValuesForBounds) return;
-  // Two selections over a copy, once per kBoundsEvery loads (measured: a full sort of the
-  // window and a merge of the deviations around the median cost more).
-  std::vector<double>& v = bounds_scratch_;
-  v.assign(m->values.begin(), m->values.end());
-  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
-  std::nth_element(v.begin(), mid, v.end());
-  const double median = *mid;
-  for (double& x : v) x = std::abs(x - median);
-  std::nth_element(v.begin(), mid, v.end());
-  const double robust_sd = 1.4826 * *mid;
+  const std::size_t n = m->values.size();
+  if (n < kMinValuesForBounds) return;
+  // The window sorted by a network (sorting_network.h: the two std::nth_element passes this
+  // replaced ran fewer instructions but mispredicted, 7% slower per report in engine_bench). The
+  // median is read off; the median absolute deviation is the mid-th smallest of the deviations
+  // below and above it, two sorted runs merged outwards from the median. Both are the values the
+  // two selections gave.
+  double s[kValueWindow];
+  std::copy(m->values.begin(), m->values.end(), s);
+  std::fill(s + n, s + kValueWindow, std::numeric_limits<double>::max());
+  BitonicSort<kValueWindow>(s);
+  const std::size_t mid = n / 2;
+  const double median = s[mid];
+  constexpr double kNone = std::numeric_limits<double>::infinity();
+  std::size_t below = mid;  // s[below - 1] is the next value below the median
+  std::size_t above = mid;  // s[above] is the next one above
+  double deviation = 0;
+  for (std::size_t taken = 0; taken <= mid; ++taken) {
+    const double from_below = below > 0 ? std::abs(s[below - 1] - median) : kNone;
+    const double from_above = above < n ? std::abs(s[above] - median) : kNone;
+    const bool take_below = from_below < from_above;
+    deviation = take_below ? from_below : from_above;
+    below -= take_below ? 1 : 0;
+    above += take_below ? 0 : 1;
+  }
+  const double robust_sd = 1.4826 * deviation;
   const double half_width = std::max(kClipSigmas * robust_sd, kMinClipHalfWidth);
   m->bounds = ClipBounds{median - half_width, median + half_width};
 }
@@ -137,7 +157,8 @@ std::int64_t BaselineTracker::MedianGapMs() const {
       std::int64_t g[kGapWindow];
       std::copy(gaps_ms_.begin(), gaps_ms_.end(), g);
       const std::size_t n = gaps_ms_.size();
-      std::nth_element(g, g + n / 2, g + n);
+      std::fill(g + n, g + kGapWindow, std::numeric_limits<std::int64_t>::max());
+      BitonicSort<kGapWindow>(g);
       median_gap_ms_ = g[n / 2];
     }
     median_gap_current_ = true;

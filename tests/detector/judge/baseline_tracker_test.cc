@@ -1,0 +1,71 @@
+#include "detector/judge/baseline_tracker.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <random>
+#include <vector>
+
+namespace canaryd {
+namespace {
+
+// The clip bounds as first written: two selections over the window (median, then the median of
+// the absolute deviations), median +- max(3 robust sd, ln 2).
+ClipBounds ReferenceBounds(std::vector<double> v) {
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  const double median = *mid;
+  for (double& x : v) x = std::abs(x - median);
+  std::nth_element(v.begin(), mid, v.end());
+  const double half_width = std::max(3.0 * 1.4826 * *mid, 0.6931471805599453);
+  return ClipBounds{median - half_width, median + half_width};
+}
+
+TEST(BaselineTrackerTest, ClipBoundsAreTheWindowsMedianAndDeviation) {
+  std::mt19937_64 rng(20261202);
+  std::normal_distribution<double> noise(0.0, 2.0);
+  std::uniform_int_distribution<int> level(0, 6);
+  for (const bool ties : {false, true}) {
+    BaselineTracker tracker;
+    std::deque<double> window;  // the last 64 values
+    Sample sample;
+    sample.dataset = "ds";
+    sample.rows = 1000;
+    for (int load = 1; load <= 200; ++load) {
+      const double value = ties ? level(rng) * 0.5 : noise(rng);
+      tracker.Add(sample, {LoadValue{MetricRegistry::kRowCount, value}});
+      window.push_back(value);
+      if (window.size() > 64) window.pop_front();
+      // Recomputed on each of the first 8 loads, then every 16th.
+      if (load == 8 || load == 24 || load == 72 || load == 200) {
+        const ClipBounds expected = ReferenceBounds({window.begin(), window.end()});
+        const ClipBounds got = tracker.Bounds(MetricRegistry::kRowCount);
+        EXPECT_EQ(got.lo, expected.lo) << "load " << load << " ties " << ties;
+        EXPECT_EQ(got.hi, expected.hi) << "load " << load << " ties " << ties;
+      }
+    }
+  }
+}
+
+TEST(BaselineTrackerTest, MedianGapIsTheMiddleOfTheRecentGaps) {
+  BaselineTracker tracker;
+  Sample sample;
+  sample.dataset = "ds";
+  const std::vector<std::int64_t> gaps = {60, 300, 120, 60, 900, 60, 240};
+  std::int64_t ts = 1'800'000'000'000;
+  sample.ts_ms = ts;
+  tracker.Add(sample, {});
+  EXPECT_EQ(tracker.MedianGapMs(), 0);  // fewer than 3 gaps
+  for (std::int64_t g : gaps) {
+    ts += g * 1000;
+    sample.ts_ms = ts;
+    tracker.Add(sample, {});
+  }
+  // Sorted: 60 60 60 120 240 300 900; the middle one.
+  EXPECT_EQ(tracker.MedianGapMs(), 120'000);
+}
+
+}  // namespace
+}  // namespace canaryd
