@@ -11,36 +11,43 @@
 
 namespace canaryd {
 
+namespace sorting_network_detail {
+
+// One pass of compare-exchanges at distance J within bitonic blocks of size K, then the passes at
+// J/2 ... 1. Every bound is a template constant, so the compiler unrolls the passes into straight
+// min/max code (vectorized where pairs are contiguous) with no loop branches to mispredict.
+template <std::size_t N, std::size_t K, std::size_t J, class T>
+inline void Merge(T* a) {
+  for (std::size_t base = 0; base < N; base += 2 * J) {
+    T* lo_half = a + base;
+    T* hi_half = a + base + J;
+    const bool ascending = (base & K) == 0;  // the same for the whole block (J < K)
+    for (std::size_t i = 0; i < J; ++i) {
+      const T x = lo_half[i];
+      const T y = hi_half[i];
+      const T lo = std::min(x, y);
+      const T hi = std::max(x, y);
+      lo_half[i] = ascending ? lo : hi;
+      hi_half[i] = ascending ? hi : lo;
+    }
+  }
+  if constexpr (J > 1) Merge<N, K, J / 2>(a);
+}
+
+template <std::size_t N, std::size_t K, class T>
+inline void Stages(T* a) {
+  Merge<N, K, K / 2>(a);
+  if constexpr (K < N) Stages<N, 2 * K>(a);
+}
+
+}  // namespace sorting_network_detail
+
 // Sorts a[0..N) ascending. N must be a power of two; pad a shorter input with the type's
 // largest value. NaN is not ordered: callers pass finite values.
 template <std::size_t N, class T>
 void BitonicSort(T* a) {
   static_assert(N >= 2 && (N & (N - 1)) == 0, "N must be a power of two");
-  for (std::size_t k = 2; k <= N; k <<= 1) {
-    for (std::size_t j = k >> 1; j > 0; j >>= 1) {
-      // Pairs (i, i + j) in blocks of 2j; a block sorts one way throughout (j < k), so the inner
-      // loop is straight min/max over contiguous elements, which the compiler vectorizes.
-      for (std::size_t base = 0; base < N; base += 2 * j) {
-        T* lo_half = a + base;
-        T* hi_half = a + base + j;
-        if ((base & k) == 0) {
-          for (std::size_t i = 0; i < j; ++i) {
-            const T x = lo_half[i];
-            const T y = hi_half[i];
-            lo_half[i] = std::min(x, y);
-            hi_half[i] = std::max(x, y);
-          }
-        } else {
-          for (std::size_t i = 0; i < j; ++i) {
-            const T x = lo_half[i];
-            const T y = hi_half[i];
-            lo_half[i] = std::max(x, y);
-            hi_half[i] = std::min(x, y);
-          }
-        }
-      }
-    }
-  }
+  sorting_network_detail::Stages<N, 2>(a);
 }
 
 }  // namespace canaryd
