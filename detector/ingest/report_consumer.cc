@@ -167,7 +167,30 @@ void ReportConsumer::Revoke(rd_kafka_topic_partition_list_t* parts) {
   UpdateReady();
 }
 
+void ReportConsumer::PublishStats() {
+  if (pending_messages_ == 0 && dirty_tracks_.empty()) return;
+  std::lock_guard<std::mutex> lock(stats_mu_);
+  stats_.messages += pending_messages_;
+  stats_.accepted += pending_accepted_;
+  pending_messages_ = 0;
+  pending_accepted_ = 0;
+  for (DatasetTrack* track : dirty_tracks_) {
+    if (track->counters == nullptr) track->counters = &stats_.datasets[*track->name];
+    DatasetCounters& to = *track->counters;
+    const DatasetCounters& from = track->pending;
+    to.last_report_ms = std::max(to.last_report_ms, from.last_report_ms);
+    for (std::size_t arm = 0; arm < 2; ++arm) {
+      to.loads_with_freshness[arm] += from.loads_with_freshness[arm];
+      to.loads_within_slo[arm] += from.loads_within_slo[arm];
+    }
+    track->pending = DatasetCounters{};
+    track->dirty = false;
+  }
+  dirty_tracks_.clear();
+}
+
 void ReportConsumer::ForgetRevoked() {
+  PublishStats();  // dirty_tracks_ points into datasets_, which is about to lose entries
   std::vector<std::string> forget;
   for (auto& [key, state] : revoked_) {
     spdlog::info("event=partition_released partition={} datasets={}", key, state.datasets.size());
@@ -227,16 +250,18 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
   // allocation per report once warm.
   std::optional<Rejection> rejection = decoder_.DecodeInto(payload, &sample_);
   DatasetTrack* track = nullptr;
-  bool new_dataset = false;
   if (!rejection) {
     const auto [it, added] = datasets_.try_emplace(sample_.dataset);
     track = &it->second;
-    new_dataset = added;
+    if (added) track->name = &it->first;
   }
-  std::unique_lock<std::mutex> lock(stats_mu_);
-  ++stats_.messages;
-  messages_read_.store(stats_.messages, std::memory_order_relaxed);
+  ++pending_messages_;
+  messages_read_.store(messages_read_.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
   if (rejection) {
+    // Rare: counted at once, with what is pending.
+    PublishStats();
+    std::unique_lock<std::mutex> lock(stats_mu_);
     const Rejection& r = *rejection;
     const std::string_view reason = RejectReasonName(r.reason);
     ++stats_.rejected;
@@ -252,18 +277,21 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     publisher_->DeadLetter(payload, msg_key, reason, topic, m->partition, m->offset);
     return;
   }
-  ++stats_.accepted;
-  messages_accepted_.store(stats_.accepted, std::memory_order_relaxed);
+  ++pending_accepted_;
+  messages_accepted_.store(messages_accepted_.load(std::memory_order_relaxed) + 1,
+                           std::memory_order_relaxed);
   const Sample& sample = sample_;
-  if (new_dataset) track->counters = &stats_.datasets[sample.dataset];
-  DatasetCounters& counters = *track->counters;
+  DatasetCounters& counters = track->pending;
   counters.last_report_ms = std::max(counters.last_report_ms, sample.ts_ms);
   if (sample.freshness_s.has_value()) {
     const auto arm = static_cast<std::size_t>(sample.arm);
     ++counters.loads_with_freshness[arm];
     if (*sample.freshness_s <= options_.freshness_slo_s) ++counters.loads_within_slo[arm];
   }
-  lock.unlock();                                     // Submit may wait on a full shard queue
+  if (!track->dirty) {
+    track->dirty = true;
+    dirty_tracks_.push_back(track);
+  }
   state.datasets.try_emplace(sample.dataset, true);  // no node built when already there
   newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
   std::deque<HistoryMark>& marks = track->marks;
@@ -300,6 +328,7 @@ std::int64_t ReportConsumer::RebuildFrom(const std::string& state_key, std::int6
 }
 
 bool ReportConsumer::Checkpoint(bool sync) {
+  PublishStats();
   engine_->Flush();
   if (!publisher_->Drain(sync ? 10'000 : 2'000)) {
     spdlog::warn(
@@ -375,7 +404,10 @@ void ReportConsumer::Run(const std::atomic<bool>* stop) {
   int logged_errors = 0;
   std::uint32_t since_clock = 0;
   while (!stop->load()) {
-    Message m(rd_kafka_consumer_poll(consumer_.get(), 20));
+    // A waiting poll reads the clock for its deadline; while messages are queued, one that does
+    // not wait finds the next without it.
+    Message m(rd_kafka_consumer_poll(consumer_.get(), 0));
+    if (!m) m.reset(rd_kafka_consumer_poll(consumer_.get(), 20));
     const bool idle = !m;
     if (m) {
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -389,9 +421,11 @@ void ReportConsumer::Run(const std::atomic<bool>* stop) {
       engine_->Handover();
     }
     // Reading the clock for every message cost ~5% of this thread at full speed; every 64th
-    // message, or when idle, is often enough for a checkpoint interval of seconds.
+    // message, or when idle, is often enough for a checkpoint interval of seconds. The counters
+    // go to stats_ as often.
     if (!idle && ++since_clock < kMessagesPerClockRead) continue;
     since_clock = 0;
+    PublishStats();
     const std::int64_t now = SteadyMs();
     if (now >= next_checkpoint) {
       Checkpoint(/*sync=*/false);

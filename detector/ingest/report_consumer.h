@@ -184,10 +184,20 @@ class ReportConsumer {
   // What Handle keeps per dataset, found with one lookup per message. `counters` is the
   // dataset's node in stats_.datasets (written under stats_mu_); both go in ForgetRevoked.
   struct DatasetTrack {
-    DatasetCounters* counters = nullptr;
+    const std::string* name = nullptr;    // the map key (node keys do not move)
+    DatasetCounters* counters = nullptr;  // null until the first PublishStats after it was seen
+    DatasetCounters pending;              // not yet added to *counters
+    bool dirty = false;                   // in dirty_tracks_
     std::deque<HistoryMark> marks;
   };
   std::unordered_map<std::string, DatasetTrack> datasets_;
+  // Accepted reports are counted here first and added to stats_ under its lock every
+  // kMessagesPerClockRead messages, when a poll comes back empty, and before the datasets change
+  // or a checkpoint: taking the lock for every message cost ~7% of the consumer thread.
+  void PublishStats();
+  std::uint64_t pending_messages_ = 0;
+  std::uint64_t pending_accepted_ = 0;
+  std::vector<DatasetTrack*> dirty_tracks_;
   std::atomic<bool> ready_{false};
 
   // Mirrors of stats_.messages and stats_.accepted; written by the consumer thread only.
