@@ -133,34 +133,12 @@ Rejection WrongType(std::string_view what, std::string_view expected, element_ty
 std::string FieldRef(Field f) { return "field " + Quoted(kFieldNames[f]); }
 
 // The contract field a key names, or kFieldCount. Every member of every report goes through this:
-// the length picks the one or three names worth comparing.
+// lengths are compared first, so at most three names (the 7-byte ones) reach a byte comparison.
 constexpr Field FieldOf(std::string_view key) {
-  const auto is = [key](Field f) { return key == kFieldNames[f]; };
-  switch (key.size()) {
-    case 1:
-      return is(kV) ? kV : kFieldCount;
-    case 2:
-      return is(kTs) ? kTs : kFieldCount;
-    case 3:
-      return is(kArm) ? kArm : kFieldCount;
-    case 4:
-      return is(kRows) ? kRows : kFieldCount;
-    case 5:
-      return is(kNulls) ? kNulls : kFieldCount;
-    case 6:
-      return is(kSchema) ? kSchema : kFieldCount;
-    case 7:
-      return is(kDataset)   ? kDataset
-             : is(kRelease) ? kRelease
-             : is(kLoadId)  ? kLoadId
-                            : kFieldCount;
-    case 10:
-      return is(kDuplicates) ? kDuplicates : kFieldCount;
-    case 11:
-      return is(kFreshness) ? kFreshness : kFieldCount;
-    default:
-      return kFieldCount;
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    if (kFieldNames[f].size() == key.size() && kFieldNames[f] == key) return static_cast<Field>(f);
   }
+  return kFieldCount;
 }
 
 constexpr bool FieldOfKnowsEveryName() {
@@ -169,7 +147,7 @@ constexpr bool FieldOfKnowsEveryName() {
   }
   return true;
 }
-static_assert(FieldOfKnowsEveryName(), "FieldOf must find every name of kFieldNames");
+static_assert(FieldOfKnowsEveryName(), "the names in kFieldNames must be distinct");
 
 // A non-negative JSON integer. nullopt for negative integers and for numbers written with a
 // fraction or exponent: a count of 1.0 or 1e3 says the producer computed it as a float.
