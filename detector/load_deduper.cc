@@ -107,11 +107,11 @@ void LoadDeduper::EvictOverCapacity() {
 }
 
 std::size_t LoadDeduper::MemoryBytes() const {
-  // libstdc++ node: next pointer + the id with its hash (the set does not cache it itself).
-  constexpr std::size_t kNodeBytes = sizeof(void*) + sizeof(Id) + kMallocOverhead;
+  // A node is the id with its hash; the table holds a pointer and a control byte per slot.
+  constexpr std::size_t kNodeBytes = sizeof(Id) + kMallocOverhead;
   std::size_t bytes = sizeof(*this) + string_heap_bytes_;
   for (const IdSet& ids : ids_) {
-    bytes += ids.size() * kNodeBytes + ids.bucket_count() * sizeof(void*);
+    bytes += ids.size() * kNodeBytes + ids.bucket_count() * (sizeof(void*) + 1);
   }
   // A deque holds its elements in 512-byte blocks, plus a map of block pointers.
   constexpr std::size_t kPerBlock = 512 / sizeof(Expiry);

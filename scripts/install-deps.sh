@@ -19,6 +19,7 @@ PACKAGES=(
   libeigen3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libsimdjson-dev libyaml-cpp-dev
   nlohmann-json3-dev
   libjemalloc-dev  # the programs' allocator (CANARYD_JEMALLOC)
+  libabsl-dev      # absl::node_hash_set (the deduper's id set)
   libgtest-dev libgmock-dev libbenchmark-dev
   # test peers: an independent Kafka client, Prometheus and Alertmanager
   python3 python3-kafka python3-yaml kcat prometheus prometheus-alertmanager
