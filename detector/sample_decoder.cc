@@ -132,23 +132,6 @@ Rejection WrongType(std::string_view what, std::string_view expected, element_ty
 
 std::string FieldRef(Field f) { return "field " + Quoted(kFieldNames[f]); }
 
-// The contract field a key names, or kFieldCount. Every member of every report goes through this:
-// lengths are compared first, so at most three names (the 7-byte ones) reach a byte comparison.
-constexpr Field FieldOf(std::string_view key) {
-  for (std::size_t f = 0; f < kFieldCount; ++f) {
-    if (kFieldNames[f].size() == key.size() && kFieldNames[f] == key) return static_cast<Field>(f);
-  }
-  return kFieldCount;
-}
-
-constexpr bool FieldOfKnowsEveryName() {
-  for (std::size_t f = 0; f < kFieldCount; ++f) {
-    if (FieldOf(kFieldNames[f]) != static_cast<Field>(f)) return false;
-  }
-  return true;
-}
-static_assert(FieldOfKnowsEveryName(), "the names in kFieldNames must be distinct");
-
 // A non-negative JSON integer. nullopt for negative integers and for numbers written with a
 // fraction or exponent: a count of 1.0 or 1e3 says the producer computed it as a float.
 std::optional<std::uint64_t> NonNegativeInteger(element e) {
@@ -200,8 +183,9 @@ class Validator {
  private:
   std::optional<Rejection> Collect(simdjson::dom::object root) {
     for (const auto field : root) {
-      const Field f = FieldOf(field.key);
-      if (f == kFieldCount) continue;  // unknown fields are ignored (design §2)
+      const auto it = std::find(kFieldNames.begin(), kFieldNames.end(), field.key);
+      if (it == kFieldNames.end()) continue;  // unknown fields are ignored (design §2)
+      const auto f = static_cast<Field>(it - kFieldNames.begin());
       // simdjson keeps both members of {"rows":1,"rows":2}; picking either would let two
       // consumers of the same report disagree, so neither is picked.
       if (seen_[f]) {
@@ -310,15 +294,13 @@ class Validator {
   std::optional<Rejection> Timestamp(Sample* out) {
     if (!value_[kTs]) return Missing(kTs);
     const element ts = *value_[kTs];
-    // Built only for a rejection: this runs for every report.
-    const auto ref = [] { return FieldRef(kTs); };
     std::int64_t ms = 0;
     switch (ts.type()) {
       case element_type::STRING: {
         const auto parsed = ParseTimestampMs(ts.get_string().value_unsafe());
         if (!parsed) {
           return Reject(RejectReason::kBadTs,
-                        ref() +
+                        FieldRef(kTs) +
                             " must be an RFC 3339 date-time with seconds and an offset, e.g. "
                             "2026-11-23T10:04:12Z");
         }
@@ -329,25 +311,28 @@ class Validator {
         ms = ts.get_int64().value_unsafe();
         break;
       case element_type::UINT64:  // above INT64_MAX: far outside the plausible range
-        return Reject(RejectReason::kBadTs, ref() + " is outside 2000-01-01..2100-01-01");
+        return Reject(RejectReason::kBadTs, FieldRef(kTs) + " is outside 2000-01-01..2100-01-01");
       case element_type::DOUBLE:
         return Reject(RejectReason::kBadTs,
-                      ref() + " as a number must be an integer of epoch milliseconds");
+                      FieldRef(kTs) + " as a number must be an integer of epoch milliseconds");
       default:
-        return WrongType(ref(), "an RFC 3339 string or integer epoch milliseconds", ts.type());
+        return WrongType(FieldRef(kTs), "an RFC 3339 string or integer epoch milliseconds",
+                         ts.type());
     }
     if (!PlausibleEpochMs(ms)) {
       // Name the likely unit mistake without echoing the value.
       if (ms >= kPlausibleEpochMsMin / 1000 && ms < kPlausibleEpochMsEnd / 1000) {
         return Reject(RejectReason::kBadTs,
-                      ref() + " looks like epoch seconds; epoch milliseconds are expected");
+                      FieldRef(kTs) + " looks like epoch seconds; epoch milliseconds are expected");
       }
       if (ms / 1000 >= kPlausibleEpochMsMin && ms / 1000 < kPlausibleEpochMsEnd) {
-        return Reject(RejectReason::kBadTs,
-                      ref() + " looks like epoch microseconds; epoch milliseconds are expected");
+        return Reject(
+            RejectReason::kBadTs,
+            FieldRef(kTs) + " looks like epoch microseconds; epoch milliseconds are expected");
       }
-      return Reject(RejectReason::kBadTs,
-                    ref() + " is outside 2000-01-01..2100-01-01 (epoch milliseconds expected)");
+      return Reject(
+          RejectReason::kBadTs,
+          FieldRef(kTs) + " is outside 2000-01-01..2100-01-01 (epoch milliseconds expected)");
     }
     out->ts_ms = ms;
     return std::nullopt;

@@ -25,7 +25,7 @@ static_assert((kValueWindow & (kValueWindow - 1)) == 0 && (kGapWindow & (kGapWin
 
 BaselineTracker::PerMetric::PerMetric() : counts(kCountWindow), values(kValueWindow) {}
 
-BaselineTracker::BaselineTracker() : gaps_ms_(kGapWindow) { bounds_scratch_.reserve(kValueWindow); }
+BaselineTracker::BaselineTracker() : gaps_ms_(kGapWindow) {}
 
 BaselineTracker::PerMetric& BaselineTracker::At(int metric) {
   const auto i = static_cast<std::size_t>(metric);

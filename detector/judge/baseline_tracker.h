@@ -82,7 +82,6 @@ class BaselineTracker {
   // The median of gaps_ms_, valid while median_gap_current_ (only open releases read it).
   mutable std::int64_t median_gap_ms_ = 0;
   mutable bool median_gap_current_ = false;
-  std::vector<double> bounds_scratch_;  // UpdateBounds' working copy, kept to avoid allocating
 };
 
 }  // namespace canaryd

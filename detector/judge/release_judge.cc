@@ -501,14 +501,11 @@ void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContex
                                   std::to_string(baseline_since_canary_) + " loads; rollback"};
 }
 
-double ReleaseJudge::LogThreshold(const DatasetContext& ctx) const {
+ReleaseJudge::Thresholds ReleaseJudge::ThresholdsOf(const DatasetContext& ctx) const {
   // Bonferroni on e-values: each of the K tests that can roll back gets alpha / K (a warn-only
   // check spends none of the release's false-rollback budget).
-  return std::log(static_cast<double>(std::max(1, rollback_tests_)) / ctx.options->alpha);
-}
-
-ReleaseJudge::Thresholds ReleaseJudge::ThresholdsOf(const DatasetContext& ctx) const {
-  return Thresholds{LogThreshold(ctx), -std::log(ctx.options->promote_alpha)};
+  const double k = static_cast<double>(std::max(1, rollback_tests_));
+  return Thresholds{std::log(k / ctx.options->alpha), -std::log(ctx.options->promote_alpha)};
 }
 
 namespace {

@@ -100,7 +100,6 @@ class ReleaseJudge {
     double rollback_log;
     double promote_log;
   };
-  double LogThreshold(const DatasetContext& ctx) const;
   Thresholds ThresholdsOf(const DatasetContext& ctx) const;
   Verdict StatisticalVerdict(const ComparisonCheck& check, const DatasetContext& ctx,
                              const Thresholds& thresholds) const;
