@@ -3,19 +3,15 @@
 #include <algorithm>
 #include <limits>
 
+// Inlined: the fingerprint of a ~20-byte id is a few nanoseconds, less than a call.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace canaryd {
 namespace {
 
 constexpr std::int64_t kMinTs = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxTs = std::numeric_limits<std::int64_t>::max();
-
-// Rough per-allocation overhead of glibc malloc; MemoryBytes is for accounting, not exact.
-constexpr std::size_t kMallocOverhead = 16;
-
-std::size_t OutOfLineBytes(const std::string& s) {
-  static const std::size_t kInlineCapacity = std::string().capacity();
-  return s.capacity() > kInlineCapacity ? s.capacity() + 1 + kMallocOverhead : 0;
-}
 
 }  // namespace
 
@@ -24,29 +20,22 @@ LoadDeduper::LoadDeduper(DedupeOptions options)
   options_.horizon_ms = std::max<std::int64_t>(options_.horizon_ms, 0);
 }
 
+LoadDeduper::Fingerprint LoadDeduper::FingerprintOf(Arm arm, std::string_view load_id) {
+  // The arm is the seed: the two arms' fingerprints of one load_id are unrelated.
+  const XXH128_hash_t h =
+      XXH3_128bits_withSeed(load_id.data(), load_id.size(), arm == Arm::kCanary ? 1 : 0);
+  return Fingerprint{h.low64, h.high64};
+}
+
 Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts_ms) {
   // Checked before the lookup so the answer never depends on whether an expired entry has been
   // pruned yet.
   if (ts_ms < floor_ms_) return Delivery::kTooOld;
 
-  IdSet& ids = ids_[ArmIndex(arm)];
+  const Fingerprint id = FingerprintOf(arm, load_id);
   Delivery delivery = Delivery::kDuplicate;
-  const IdProbe probe = Probe(load_id);
-  if (ids.find(probe) == ids.end()) {
-    IdSet::iterator it;
-    if (!spare_nodes_.empty()) {
-      // In steady state every new load expires an old one: its node and its id's storage are
-      // reused rather than freed and allocated again.
-      IdSet::node_type node = std::move(spare_nodes_.back());
-      spare_nodes_.pop_back();
-      node.value().load_id.assign(load_id);
-      node.value().hash = probe.hash;
-      it = ids.insert(std::move(node)).position;
-    } else {
-      it = ids.insert(Id{std::string(load_id), probe.hash}).first;
-    }
-    string_heap_bytes_ += OutOfLineBytes(it->load_id);
-    const Expiry entry{ts_ms, &*it, arm};
+  if (ids_.insert(id).second) {
+    const Expiry entry{ts_ms, id};
     if (expiry_.empty() || ts_ms >= expiry_.back().ts_ms) {
       expiry_.push_back(entry);
     } else {
@@ -71,22 +60,12 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
 
 bool LoadDeduper::Contains(Arm arm, std::string_view load_id) const {
   // Pruning is eager whenever the floor rises, so every remembered entry is unexpired.
-  const IdSet& ids = ids_[ArmIndex(arm)];
-  return ids.find(Probe(load_id)) != ids.end();
+  return ids_.contains(FingerprintOf(arm, load_id));
 }
 
 void LoadDeduper::PopOldest() {
-  const Expiry oldest = expiry_.front();
+  ids_.erase(expiry_.front().id);
   expiry_.pop_front();
-  IdSet& ids = ids_[ArmIndex(oldest.arm)];
-  // Erase by iterator: erasing by a key that aliases the element being erased is a trap.
-  const auto it = ids.find(*oldest.id);
-  string_heap_bytes_ -= OutOfLineBytes(it->load_id);
-  if (spare_nodes_.size() < kSpareNodes) {
-    spare_nodes_.push_back(ids.extract(it));
-  } else {
-    ids.erase(it);
-  }
 }
 
 void LoadDeduper::RaiseFloor(std::int64_t floor_ms) {
@@ -107,17 +86,12 @@ void LoadDeduper::EvictOverCapacity() {
 }
 
 std::size_t LoadDeduper::MemoryBytes() const {
-  // A node is the id with its hash; the table holds a pointer and a control byte per slot.
-  constexpr std::size_t kNodeBytes = sizeof(Id) + kMallocOverhead;
-  std::size_t bytes = sizeof(*this) + string_heap_bytes_;
-  for (const IdSet& ids : ids_) {
-    bytes += ids.size() * kNodeBytes + ids.bucket_count() * (sizeof(void*) + 1);
-  }
+  // A slot per fingerprint plus a control byte, at the table's capacity rather than its size.
+  std::size_t bytes = sizeof(*this) + ids_.capacity() * (sizeof(Fingerprint) + 1);
   // A deque holds its elements in 512-byte blocks, plus a map of block pointers.
   constexpr std::size_t kPerBlock = 512 / sizeof(Expiry);
   const std::size_t blocks = expiry_.size() / kPerBlock + 1;
   bytes += blocks * (512 + sizeof(void*));
-  bytes += spare_nodes_.size() * kNodeBytes;
   return bytes;
 }
 

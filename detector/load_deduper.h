@@ -6,12 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
-#include <string>
 #include <string_view>
-#include <vector>
 
-#include <absl/container/node_hash_set.h>
+#include <absl/container/flat_hash_set.h>
 
 #include "detector/sample.h"
 
@@ -38,10 +35,14 @@ enum class Delivery : std::uint8_t {
 // with it, or the invariant would break for them). A redelivery is assumed to carry its original
 // ts, as the contract's (dataset, arm, load_id) key implies the same report.
 //
-// Memory: per remembered load, a node holding the id inline and its hash (~56 B with the
-// allocator's rounding), a slot pointer and a control byte (~9 B, up to 2x at low load), an
-// expiry slot (24 B) and, for ids over 15 bytes, the id's own allocation: order 100-150 B per
-// entry, at most a few MB per dataset at the default cap; MemoryBytes() estimates it.
+// A load is remembered by a 128-bit fingerprint of (arm, load_id) (XXH3-128), not by its id:
+// two different loads of one dataset would have to collide in 128 bits for the second to be
+// taken for a redelivery, about 1e-30 for a full memory of 20,000 loads. Keeping the ids
+// themselves cost a node, often a string allocation and a chain of pointer hops per report
+// (~20% of a shard's time end to end, thread_profile.py) and ~135 B per entry.
+//
+// Memory: per remembered load, a 16-byte slot and a control byte in the table (up to 2x at low
+// load) and a 24-byte expiry entry: ~45-60 B; MemoryBytes() estimates it.
 class LoadDeduper {
  public:
   explicit LoadDeduper(DedupeOptions options = {});
@@ -52,63 +53,37 @@ class LoadDeduper {
   // out of ts order: anything at or above the floor is judged exactly.
   Delivery Observe(Arm arm, std::string_view load_id, std::int64_t ts_ms);
 
-  // Seen and not yet expired. Used to detect shadow pairs: the same load_id in the other arm.
+  // Seen and not yet expired.
   bool Contains(Arm arm, std::string_view load_id) const;
 
-  std::size_t size() const { return ids_[0].size() + ids_[1].size(); }
-  // Approximate heap bytes held, including hash-table nodes and buckets and the expiry heap.
+  std::size_t size() const { return ids_.size(); }
+  // Approximate heap bytes held: the table's slots and control bytes and the expiry order.
   std::size_t MemoryBytes() const;
 
  private:
-  // The id with its hash, computed once: libstdc++ does not cache the hash of a "fast" hasher in
-  // the node, so without it every lookup re-hashed the ids in the bucket it walked, and expiring
-  // an entry hashed its id again.
-  struct Id {
-    std::string load_id;
-    std::size_t hash;
+  struct Fingerprint {
+    std::uint64_t low;
+    std::uint64_t high;
+    bool operator==(const Fingerprint&) const = default;
   };
-  struct IdProbe {
-    std::string_view load_id;
-    std::size_t hash;
+  // The fingerprint is already a uniform hash; abseil takes its 7 low bits for the control byte
+  // and the rest for the probe start.
+  struct FingerprintHash {
+    std::size_t operator()(const Fingerprint& f) const noexcept { return f.low; }
   };
-  struct IdHash {
-    using is_transparent = void;
-    std::size_t operator()(const Id& id) const noexcept { return id.hash; }
-    std::size_t operator()(const IdProbe& id) const noexcept { return id.hash; }
-  };
-  struct IdEqual {
-    using is_transparent = void;
-    bool operator()(const Id& a, const Id& b) const noexcept {
-      return &a == &b || (a.hash == b.hash && a.load_id == b.load_id);
-    }
-    bool operator()(const IdProbe& a, const Id& b) const noexcept {
-      return a.hash == b.hash && a.load_id == b.load_id;
-    }
-    bool operator()(const Id& a, const IdProbe& b) const noexcept { return (*this)(b, a); }
-  };
-  // Abseil's node set: elements keep their addresses (the expiry order points at them), and a
-  // lookup probes a group of control bytes instead of walking a bucket chain of nodes. With
-  // std::unordered_set the set was ~30% of a shard's time end to end (thread_profile.py): cache
-  // misses on chain nodes and a modulo per step.
-  using IdSet = absl::node_hash_set<Id, IdHash, IdEqual>;
-  static IdProbe Probe(std::string_view load_id) {
-    return IdProbe{load_id, std::hash<std::string_view>{}(load_id)};
-  }
+  static Fingerprint FingerprintOf(Arm arm, std::string_view load_id);
 
-  // Points into an IdSet node: node-based containers keep element addresses across rehashing.
   struct Expiry {
     std::int64_t ts_ms;
-    const Id* id;
-    Arm arm;
+    Fingerprint id;
   };
 
-  static std::size_t ArmIndex(Arm arm) { return arm == Arm::kCanary ? 1 : 0; }
   void PopOldest();
   void RaiseFloor(std::int64_t floor_ms);
   void EvictOverCapacity();
 
   DedupeOptions options_;
-  IdSet ids_[2];  // indexed by ArmIndex
+  absl::flat_hash_set<Fingerprint, FingerprintHash> ids_;
   // Ascending ts. Reports arrive nearly in ts order, so a new entry goes at the back or a few
   // places before it; the oldest leaves from the front (a heap cost more per report, and touched
   // memory all over).
@@ -116,10 +91,6 @@ class LoadDeduper {
   std::int64_t floor_ms_;
   std::int64_t newest_ms_;
   bool seen_any_ = false;
-  std::size_t string_heap_bytes_ = 0;  // out-of-line load_id storage, for MemoryBytes
-  // Nodes of expired entries, kept for the next new ids (see Observe).
-  static constexpr std::size_t kSpareNodes = 2;
-  std::vector<IdSet::node_type> spare_nodes_;
 };
 
 }  // namespace canaryd
