@@ -10,6 +10,10 @@
 
 #include "detector/timestamp.h"
 
+// Inlined: column names are a few bytes; a call would cost more than the hash.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 namespace canaryd {
 namespace {
 
@@ -159,7 +163,7 @@ std::string ParseErrorDetail(simdjson::error_code err) {
 
 class Validator {
  public:
-  Validator(const DecoderOptions& options, std::vector<std::string_view>* scratch)
+  Validator(const DecoderOptions& options, std::vector<ColumnHash>* scratch)
       : options_(options), scratch_(scratch) {}
 
   std::optional<Rejection> Run(simdjson::dom::object root, Sample* out) {
@@ -426,16 +430,31 @@ class Validator {
       } else {
         out->nulls.push_back(ColumnNulls{std::string(name), *n});
       }
+      scratch_->push_back(
+          {XXH3_64bits(name.data(), name.size()), static_cast<std::uint32_t>(used)});
       ++used;
-      scratch_->push_back(name);
     }
     out->nulls.resize(used);
+    return DuplicateColumn(*out);
+  }
+
+  // Names are compared only where their hashes agree: sorting the names themselves was a third of
+  // decoding a 20-column report (memcmp on every comparison).
+  std::optional<Rejection> DuplicateColumn(const Sample& sample) {
     std::sort(scratch_->begin(), scratch_->end());
-    const auto dup = std::adjacent_find(scratch_->begin(), scratch_->end());
-    if (dup != scratch_->end()) {
-      return Reject(RejectReason::kBadNulls, ColumnRef(*dup) + " appears more than once");
+    bool any = false;
+    for (std::size_t i = 1; i < scratch_->size() && !any; ++i) {
+      const ColumnHash& a = (*scratch_)[i - 1];
+      const ColumnHash& b = (*scratch_)[i];
+      any = a.hash == b.hash && sample.nulls[a.index].column == sample.nulls[b.index].column;
     }
-    return std::nullopt;
+    if (!any) return std::nullopt;
+    // Rare: blame the first duplicated name in byte order, whatever the hashes' order.
+    std::vector<std::string_view> names;
+    for (const ColumnNulls& c : sample.nulls) names.push_back(c.column);
+    std::sort(names.begin(), names.end());
+    const auto dup = std::adjacent_find(names.begin(), names.end());
+    return Reject(RejectReason::kBadNulls, ColumnRef(*dup) + " appears more than once");
   }
 
   std::optional<Rejection> Duplicates(Sample* out) {
@@ -471,7 +490,7 @@ class Validator {
   }
 
   const DecoderOptions& options_;
-  std::vector<std::string_view>* scratch_;
+  std::vector<ColumnHash>* scratch_;
   std::array<bool, kFieldCount> seen_{};
   std::array<std::optional<element>, kFieldCount> value_{};
 };

@@ -2,6 +2,7 @@
 // breaks a rule becomes a Rejection with a stable reason, never an exception and never a crash.
 #pragma once
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -65,6 +66,13 @@ struct DecoderOptions {
   std::size_t max_string_bytes = 200;
 };
 
+// A column name's hash and its place in Sample::nulls, for the duplicate-name check.
+struct ColumnHash {
+  std::uint64_t hash;
+  std::uint32_t index;
+  auto operator<=>(const ColumnHash&) const = default;
+};
+
 // Not thread-safe: owns a simdjson parser and a padded input buffer, both sized once and reused
 // across calls so the data path does not allocate per report (beyond the Sample's own strings).
 // Use one decoder per thread.
@@ -84,7 +92,7 @@ class SampleDecoder {
   DecoderOptions options_;
   simdjson::dom::parser parser_;
   std::vector<char> buffer_;  // max_document_bytes + SIMDJSON_PADDING
-  std::vector<std::string_view> scratch_columns_;
+  std::vector<ColumnHash> scratch_columns_;
 };
 
 }  // namespace canaryd

@@ -455,6 +455,16 @@ TEST_F(SampleDecoderTest, DuplicateColumnDetailNamesTheColumn) {
   EXPECT_NE(r.detail.find(R"(nulls["email"])"), std::string::npos) << r.detail;
 }
 
+TEST_F(SampleDecoderTest, DuplicateColumnsAmongManyAreFoundAndTheFirstInByteOrderIsBlamed) {
+  std::string distinct = "{";
+  for (int i = 0; i < 200; ++i) distinct += (i ? ",\"c" : "\"c") + std::to_string(i) + "\":1";
+  EXPECT_TRUE(decoder_.Decode(Report({{"nulls", distinct + "}"}})));
+  // Two names repeated, far apart and in the other order: the detail names "c1" (before "c7").
+  const Rejection r = Reject(Report({{"nulls", distinct + ",\"c7\":2,\"c1\":3}"}}));
+  EXPECT_EQ(r.reason, RejectReason::kBadNulls);
+  EXPECT_EQ(r.detail, R"(nulls["c1"] appears more than once)");
+}
+
 TEST_F(SampleDecoderTest, RejectsNullsExceedingRows) {
   const Rejection r = Reject(Report({{"rows", "10"}, {"nulls", R"({"id":0,"email":11})"}}));
   EXPECT_EQ(r.reason, RejectReason::kNullsExceedRows);
