@@ -60,7 +60,7 @@ void Engine::Submit(std::uint64_t seq, const Sample& sample) {
 }
 
 void Engine::SubmitSwap(std::uint64_t seq, Sample* sample) {
-  SubmitWith(seq, sample->dataset, [&](Sample* slot) { std::swap(*slot, *sample); });
+  SubmitWith(seq, sample->dataset, [&](Sample* slot) { swap(*slot, *sample); });
 }
 
 void Engine::Forget(const std::vector<std::string>& datasets) {
