@@ -85,22 +85,19 @@ bool HasControlChars(std::string_view s) {
   return bad != 0;
 }
 
-constexpr bool IsDatasetChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == ':' || c == '/' || c == '-';
-}
-
-constexpr std::array<std::uint8_t, 256> kDatasetChars = [] {
-  std::array<std::uint8_t, 256> table{};
-  for (int c = 0; c < 256; ++c)
-    table[static_cast<std::size_t>(c)] = IsDatasetChar(static_cast<char>(c));
-  return table;
-}();
-
+// Byte-wise compares instead of a 256-entry table: the compiler turns them into vector compares,
+// where the table's lookups were gathered byte by byte into a register, spilled and reloaded (a
+// store-forwarding stall perf put at a third of the field checks).
 bool AllDatasetChars(std::string_view s) {
-  unsigned ok = 1;
-  for (const char c : s) ok &= kDatasetChars[static_cast<unsigned char>(c)];
-  return ok != 0;
+  unsigned bad = 0;
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool letter = static_cast<unsigned char>((c | 0x20) - 'a') < 26;
+    const bool digit = static_cast<unsigned char>(c - '0') < 10;
+    const bool punct = (c == '_') | (c == '.') | (c == ':') | (c == '/') | (c == '-');
+    bad |= static_cast<unsigned>(!(letter | digit | punct));
+  }
+  return bad == 0;
 }
 
 bool IsNumber(element_type t) {

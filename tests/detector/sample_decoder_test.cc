@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <set>
@@ -370,6 +371,24 @@ TEST_F(SampleDecoderTest, RejectsBadDataset) {
   ExpectReject(Report({{"dataset", R"("analytics.orders\n")"}}), RejectReason::kBadDataset);
   ExpectReject(Report({{"dataset", R"("a*b")"}}), RejectReason::kBadDataset);
   ExpectReject(Report({{"dataset", R"("a\u0000b")"}}), RejectReason::kBadDataset);
+}
+
+// Every code point up to U+00FF in the middle of a name, written as a \u escape: accepted exactly
+// when it is one of [A-Za-z0-9_.:/-] (above U+007F the UTF-8 bytes are all outside the class).
+TEST_F(SampleDecoderTest, DatasetCharacterClassIsExact) {
+  for (int c = 1; c <= 0xff; ++c) {
+    char escape[8];
+    std::snprintf(escape, sizeof(escape), "\\u%04x", c);
+    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '/' ||
+                         c == '-';
+    const std::string report = Report({{"dataset", "\"a" + std::string(escape) + "b\""}});
+    const DecodeResult result = decoder_.Decode(report);
+    EXPECT_EQ(result.has_value(), allowed) << "code point " << c;
+    if (!allowed && result.has_error()) {
+      EXPECT_EQ(result.error().reason, RejectReason::kBadDataset);
+    }
+  }
 }
 
 TEST_F(SampleDecoderTest, RejectsBadArm) {
