@@ -25,6 +25,7 @@ enum class ApplyOutcome : std::uint8_t {
   kFuture,         // ts far ahead of the dataset's newest report: a clock error, dropped so it
                    // cannot expire the idempotency memory of every report after it
 };
+inline constexpr std::size_t kApplyOutcomes = static_cast<std::size_t>(ApplyOutcome::kFuture) + 1;
 
 class DatasetMonitor {
  public:
