@@ -168,12 +168,12 @@ void ReportConsumer::Revoke(rd_kafka_topic_partition_list_t* parts) {
 }
 
 void ReportConsumer::PublishStats() {
-  if (pending_messages_ == 0 && dirty_tracks_.empty()) return;
+  // Only this thread writes stats_, so reading it here needs no lock.
+  const std::uint64_t read = messages_read_.load(std::memory_order_relaxed);
+  if (read == stats_.messages && dirty_tracks_.empty()) return;
   std::lock_guard<std::mutex> lock(stats_mu_);
-  stats_.messages += pending_messages_;
-  stats_.accepted += pending_accepted_;
-  pending_messages_ = 0;
-  pending_accepted_ = 0;
+  stats_.messages = read;
+  stats_.accepted = messages_accepted_.load(std::memory_order_relaxed);
   for (DatasetTrack* track : dirty_tracks_) {
     if (track->counters == nullptr) track->counters = &stats_.datasets[*track->name];
     DatasetCounters& to = *track->counters;
@@ -255,7 +255,6 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     track = &it->second;
     if (added) track->name = &it->first;
   }
-  ++pending_messages_;
   messages_read_.store(messages_read_.load(std::memory_order_relaxed) + 1,
                        std::memory_order_relaxed);
   if (rejection) {
@@ -277,7 +276,6 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     publisher_->DeadLetter(payload, msg_key, reason, topic, m->partition, m->offset);
     return;
   }
-  ++pending_accepted_;
   messages_accepted_.store(messages_accepted_.load(std::memory_order_relaxed) + 1,
                            std::memory_order_relaxed);
   const Sample& sample = sample_;
