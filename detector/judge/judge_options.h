@@ -59,13 +59,18 @@ struct JudgeOptions {
   int shadow_tolerance_loads = 3;
 
   // Canary silent: no canary load for max(silent_min_ms, silent_gap_multiple x the baseline's
-  // median arrival gap), and a run of baseline-only loads whose chance is below silent_chance
-  // even at a low bound (Wilson, z = silent_share_z) on the canary's share of loads so far, so a
-  // few early canary loads in a row do not make a short pause look like silence.
+  // median arrival gap), and a run of baseline-only loads that is unlikely by chance. After the
+  // k-th canary load the run's chance must be below silent_alpha / (k (k + 1)): those sum to
+  // silent_alpha over any number of gaps, so early gaps (few canary loads, little evidence) get
+  // the most and a release of any length rolls back by chance at most 2 x silent_alpha (0.2%),
+  // outside the statistical checks' alpha. Two chances are tried: given how many of the loads
+  // since the first canary load were canary (exact under random assignment at any share), and at
+  // a share of silent_min_share (the only one that can speak after a single canary load; a
+  // canary on fewer loads than that should lower it).
   std::int64_t silent_min_ms = 10 * 60 * 1000;
   double silent_gap_multiple = 3.0;
-  double silent_chance = 1e-5;
-  double silent_share_z = 3.0;
+  double silent_alpha = 0.001;
+  double silent_min_share = 0.02;
   // A canary with a rhythm (shadow pairs, a fixed partition of every run: at least
   // silent_regular_runs gaps all holding the same number of baseline loads) is silent after
   // that number + 1 baseline loads beyond the time limit; by chance, equal gaps are themselves

@@ -121,6 +121,8 @@ class ReleaseJudge {
   std::uint64_t baseline_loads_ = 0;  // since the release started
   std::int64_t last_canary_ms_ = 0;
   std::uint64_t baseline_since_canary_ = 0;
+  std::uint64_t baseline_after_first_canary_ = 0;
+  double trailing_run_chance_ = 1.0;  // of baseline_since_canary_ by chance; see CheckSilence
   // The canary's rhythm: how many baseline loads arrived between consecutive canary loads, and
   // for how many gaps that number has stayed the same (-1 once it varied).
   std::uint64_t regular_run_ = 0;

@@ -260,6 +260,9 @@ TEST(JudgeCanarySilentCheck, FiresWhenCanaryStopsWhileBaselineFlows) {
 
 // A canary that dies after a few loads (the commonest way a canary goes silent) must be caught:
 // 5 canary loads, then 150 minutes of baseline-only loads (about 145 in a row, at a 50% split).
+// Its share is barely known from 5 loads, so the run must be improbable given them
+// (C(n - run, 4) / C(n, 4) below 0.001 / 30, the 5th gap's share of silent_alpha): some 120
+// baseline loads in a row after 10 loads.
 TEST(JudgeCanarySilentCheck, FiresWhenCanaryStopsAfterAFewLoads) {
   const auto outcomes = RunSeeds(
       [](std::uint64_t seed) {
@@ -269,6 +272,39 @@ TEST(JudgeCanarySilentCheck, FiresWhenCanaryStopsAfterAFewLoads) {
       },
       950, 4);
   ExpectSilentRollback(outcomes, 5);
+}
+
+// A 5% canary whose first two loads come back to back and whose next one comes 70 loads later is
+// not silent: that happens by chance (about 1 release in 700 at that share). A share bounded from
+// those two loads alone (2 of 2) looked like 18% and rolled such releases back.
+TEST(JudgeCanarySilentCheck, QuietWhenEarlyCanaryLoadsCameCloseTogetherByChance) {
+  Harness h;
+  std::int64_t t = kT0;
+  for (int i = 0; i < 20; ++i, t += kMinute) h.Baseline("h" + std::to_string(i), t, Load{});
+  h.Canary("c0", t, Load{});
+  t += kMinute;
+  h.Canary("c1", t, Load{});
+  t += kMinute;
+  for (int i = 0; i < 70; ++i, t += kMinute) h.Baseline("b" + std::to_string(i), t, Load{});
+  for (const auto& d : h.decided()) EXPECT_NE(d.deciding_check, "canary_silent") << d.reason;
+  EXPECT_EQ(h.View().decision, Decision::kContinue);
+}
+
+// One canary load says nothing about the canary's share, so only the floor share
+// (silent_min_share, 2%) speaks: 0.98^run below 0.001 / 2 needs 377 baseline loads in a row.
+TEST(JudgeCanarySilentCheck, FiresWhenCanaryStopsAfterItsFirstLoad) {
+  Harness h;
+  std::int64_t t = kT0;
+  for (int i = 0; i < 20; ++i, t += kMinute) h.Baseline("h" + std::to_string(i), t, Load{});
+  h.Canary("c0", t, Load{});
+  t += kMinute;
+  for (int i = 0; i < 376; ++i, t += kMinute) h.Baseline("b" + std::to_string(i), t, Load{});
+  EXPECT_TRUE(h.decided().empty()) << h.decided()[0].reason;
+  h.Baseline("b376", t, Load{});
+  ASSERT_EQ(h.decided().size(), 1u);
+  EXPECT_EQ(h.decided()[0].decision, Decision::kRollback);
+  EXPECT_EQ(h.decided()[0].deciding_check, "canary_silent");
+  EXPECT_NE(h.decided()[0].reason.find("377 loads"), std::string::npos) << h.decided()[0].reason;
 }
 
 TEST(JudgeCanarySilentCheck, QuietWhenCanaryIsARareShareOfLoads) {
