@@ -92,8 +92,8 @@ std::vector<StudyScenario> Scenarios() {
   for (const bool shadow : {false, true}) {
     for (const double jitter : {0.0, 0.3, 0.6}) {
       for (const double rows : {300.0, 100000.0}) {
-        for (const double share : {0.1, 0.5}) {
-          if (shadow && share == 0.1) continue;
+        for (const double share : {0.05, 0.1, 0.5}) {
+          if (shadow && share < 0.5) continue;
           StudyScenario sc;
           sc.kind = Kind::kAa;
           sc.name = std::string(shadow ? "aa_shadow" : "aa_split") + "_j" + Pct(jitter) + "_r" +
