@@ -9,6 +9,7 @@ JudgeOptions ToJudgeOptions(const EffectiveRules& rules, const FleetFreshnessSlo
   options.min_canary_loads = rules.warm_up_canary;
   options.min_baseline_loads = rules.warm_up_baseline;
   options.silent_min_ms = rules.canary_silent_ms;
+  options.silent_min_share = rules.canary_min_share;
   options.freshness_slo_s = static_cast<double>(fleet.within_ms) / 1000.0;
   options.freshness_slo_share = fleet.target;
   if (const EffectiveCheck* rate = rules.Find("null_rate(*)")) {

@@ -70,6 +70,7 @@ ScopeSettings MakeBuiltIn() {
   ScopeSettings s;
   s.alpha = judge.alpha;
   s.canary_silent_ms = judge.silent_min_ms;
+  s.canary_min_share = judge.silent_min_share;
   s.every_check.severity = Severity::kFail;
   s.every_check.critical = false;
   s.every_check.warm_up_canary = judge.min_canary_loads;
@@ -289,6 +290,7 @@ EffectiveRules RuleSet::ResolveLayers(std::string_view dataset,
     const ScopeSettings& scope = *layer.scope;
     if (scope.alpha) out.alpha = *scope.alpha;
     if (scope.canary_silent_ms) out.canary_silent_ms = *scope.canary_silent_ms;
+    if (scope.canary_min_share) out.canary_min_share = *scope.canary_min_share;
     if (scope.every_check.warm_up_canary) out.warm_up_canary = *scope.every_check.warm_up_canary;
     if (scope.every_check.warm_up_baseline) {
       out.warm_up_baseline = *scope.every_check.warm_up_baseline;

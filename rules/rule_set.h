@@ -69,6 +69,7 @@ struct CheckRule {
 struct ScopeSettings {
   std::optional<double> alpha;
   std::optional<std::int64_t> canary_silent_ms;
+  std::optional<double> canary_min_share;
   CheckSettings every_check;  // severity, critical, warm_up, confirm_loads given beside checks
   std::vector<CheckRule> checks;
 };
@@ -120,6 +121,7 @@ struct EffectiveRules {
   std::vector<std::string> tags;
   double alpha = 0.01;
   std::int64_t canary_silent_ms = 10 * 60 * 1000;
+  double canary_min_share = 0.02;
   int warm_up_canary = 3;
   int warm_up_baseline = 3;
   // In a fixed order: null_rate(*) (the rule for any column not listed), null_rate of each

@@ -22,15 +22,17 @@ namespace {
 using Keys = std::span<const std::string_view>;
 
 constexpr std::array<std::string_view, 4> kTopKeys{"version", "defaults", "datasets", "fleet"};
-constexpr std::array<std::string_view, 7> kDefaultsKeys{
-    "alpha", "warm_up", "canary_silent_after", "severity", "critical", "confirm_loads", "checks"};
-constexpr std::array<std::string_view, 11> kSelectorKeys{"name",
+constexpr std::array<std::string_view, 8> kDefaultsKeys{
+    "alpha",    "warm_up",  "canary_silent_after", "canary_min_share",
+    "severity", "critical", "confirm_loads",       "checks"};
+constexpr std::array<std::string_view, 12> kSelectorKeys{"name",
                                                          "tag",
                                                          "tags",
                                                          "description",
                                                          "alpha",
                                                          "warm_up",
                                                          "canary_silent_after",
+                                                         "canary_min_share",
                                                          "severity",
                                                          "critical",
                                                          "confirm_loads",
@@ -296,7 +298,8 @@ void RulesParser::UnknownKey(const YAML::Node& key, Keys allowed, std::string_vi
     return std::find(keys.begin(), keys.end(), name) != keys.end();
   };
   if (hint.empty()) {
-    if (where == "a check" && (name == "alpha" || name == "canary_silent_after")) {
+    if (where == "a check" &&
+        (name == "alpha" || name == "canary_silent_after" || name == "canary_min_share")) {
       hint = name + " is per release: set it under defaults or a dataset selector";
     } else if (where == "a check" && name == "checks") {
       hint = "checks is a list under defaults or a dataset selector";
@@ -518,6 +521,17 @@ bool RulesParser::ParseScopeKey(const std::string& name, const YAML::Node& key,
             "how long the canary may send nothing while the baseline reports, e.g. 10m");
     } else {
       scope.canary_silent_ms = ms.value();
+    }
+    return true;
+  }
+  if (name == "canary_min_share") {
+    const auto text = ScalarValue(key, value);
+    if (!text) return true;
+    auto share = ParseCanaryShare(*text);
+    if (!share) {
+      Error(value.Mark(), share.error().message, share.error().hint);
+    } else {
+      scope.canary_min_share = share.value();
     }
     return true;
   }

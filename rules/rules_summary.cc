@@ -77,7 +77,8 @@ void AppendDataset(std::ostringstream& out, const std::string& title, const Effe
   for (std::size_t i = 0; i < r.applied.size(); ++i) out << (i ? " < " : "") << r.applied[i];
   out << "\n  release: alpha " << FormatPercent(r.alpha) << ", warm-up " << r.warm_up_canary
       << " canary / " << r.warm_up_baseline << " baseline loads, canary silent after "
-      << FormatDurationMs(r.canary_silent_ms) << '\n';
+      << FormatDurationMs(r.canary_silent_ms) << " (canary share at least "
+      << FormatPercent(r.canary_min_share) << ")\n";
   std::size_t width = 16;
   for (const EffectiveCheck& c : r.checks) width = std::max(width, c.Name().size() + 2);
   out << "  " << Pad("check", width) << Pad("vs baseline", 28) << Pad("absolute limits", 26)
@@ -141,6 +142,9 @@ std::string SelectorSets(const DatasetSelector& s) {
   if (scope.canary_silent_ms) {
     parts.push_back("canary silent after " + FormatDurationMs(*scope.canary_silent_ms));
   }
+  if (scope.canary_min_share) {
+    parts.push_back("canary share at least " + FormatPercent(*scope.canary_min_share));
+  }
   const CheckSettings& every = scope.every_check;
   if (every.warm_up_canary || every.warm_up_baseline) {
     const auto loads = [](const std::optional<int>& n) { return n ? std::to_string(*n) : "-"; };
@@ -172,6 +176,7 @@ nlohmann::json EffectiveRulesJson(const EffectiveRules& r) {
   j["alpha"] = r.alpha;
   j["warm_up"] = {{"canary", r.warm_up_canary}, {"baseline", r.warm_up_baseline}};
   j["canary_silent_after_s"] = static_cast<double>(r.canary_silent_ms) / 1000.0;
+  j["canary_min_share"] = r.canary_min_share;
   nlohmann::json checks = nlohmann::json::array();
   for (const EffectiveCheck& c : r.checks) checks.push_back(CheckJson(c));
   j["checks"] = checks;

@@ -182,23 +182,36 @@ UnitResult<MarginTerm> ParseMarginTerm(std::string_view text) {
   return Fail("unknown margin unit '" + std::string(unit) + "'", kHint, unit_at);
 }
 
-UnitResult<double> ParseAlpha(std::string_view text) {
+namespace {
+// A fraction strictly between 0 and 1, as "0.01" or "1%"; `what` names it in the messages.
+UnitResult<double> ParseOpenFraction(std::string_view text, const std::string& what,
+                                     const char* hint) {
   const std::string_view trimmed = Trim(text);
-  constexpr const char* kHint = "alpha is a probability, e.g. 0.01 or 1%";
-  if (trimmed.empty()) return Fail("missing alpha", kHint);
+  const std::string out_of_range = what + " must be between 0 and 1 (exclusive)";
+  if (trimmed.empty()) return Fail("missing " + what, hint);
   double value = 0;
   if (trimmed.ends_with('%')) {
     auto percent = ParsePercent(trimmed);
-    if (!percent) return Fail(percent.error().message, kHint);
+    if (!percent) return Fail(percent.error().message, hint);
     value = percent.value();
   } else {
-    if (trimmed.front() == '-') return Fail("alpha must be between 0 and 1 (exclusive)", kHint);
+    if (trimmed.front() == '-') return Fail(out_of_range, hint);
     const std::size_t sign = trimmed.front() == '+' ? 1 : 0;
     const std::size_t used = ReadNumber(trimmed.substr(sign), value);
-    if (used == 0 || sign + used != trimmed.size()) return Fail("alpha must be a number", kHint);
+    if (used == 0 || sign + used != trimmed.size()) return Fail(what + " must be a number", hint);
   }
-  if (!(value > 0 && value < 1)) return Fail("alpha must be between 0 and 1 (exclusive)", kHint);
+  if (!(value > 0 && value < 1)) return Fail(out_of_range, hint);
   return value;
+}
+}  // namespace
+
+UnitResult<double> ParseAlpha(std::string_view text) {
+  return ParseOpenFraction(text, "alpha", "alpha is a probability, e.g. 0.01 or 1%");
+}
+
+UnitResult<double> ParseCanaryShare(std::string_view text) {
+  return ParseOpenFraction(text, "canary_min_share",
+                           "the smallest share of runs the canary gets, e.g. 2% or 0.02");
 }
 
 UnitResult<double> ParseRowCount(std::string_view text) {

@@ -42,6 +42,9 @@ UnitResult<MarginTerm> ParseMarginTerm(std::string_view text);
 // The false-rollback budget: "0.01" or "1%", strictly between 0 and 1.
 UnitResult<double> ParseAlpha(std::string_view text);
 
+// The smallest share of runs a canary gets: "2%" or "0.02", strictly between 0 and 1.
+UnitResult<double> ParseCanaryShare(std::string_view text);
+
 // Rows: "0", "120345", "10k", "1.5M", "2B", "1_000_000".
 UnitResult<double> ParseRowCount(std::string_view text);
 

@@ -44,6 +44,7 @@ defaults:
   alpha: 0.5%
   warm_up: {canary: 4, baseline: 6}
   canary_silent_after: 20m
+  canary_min_share: 1%
   checks:
     - null_rate(*): {margin: [+30%, +0.2pp]}
     - row_count: {margin: 5%}
@@ -60,6 +61,7 @@ datasets:
   EXPECT_EQ(o.min_canary_loads, 4);
   EXPECT_EQ(o.min_baseline_loads, 6);
   EXPECT_EQ(o.silent_min_ms, 20 * 60 * 1000);
+  EXPECT_DOUBLE_EQ(o.silent_min_share, 0.01);
   EXPECT_DOUBLE_EQ(o.rate_margin_relative, 0.3);
   EXPECT_DOUBLE_EQ(o.rate_margin_absolute, 0.002);
   EXPECT_DOUBLE_EQ(o.row_count_margin_relative, 0.05);

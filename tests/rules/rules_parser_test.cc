@@ -15,7 +15,9 @@ namespace {
 
 using ::canaryd::testing::Errors;
 using ::canaryd::testing::Parse;
+using ::testing::Contains;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
@@ -28,6 +30,7 @@ defaults:
   alpha: 0.005
   warm_up: 4
   canary_silent_after: 1h30m
+  canary_min_share: 0.5%
   severity: warn
   critical: true
   confirm_loads: 2
@@ -39,12 +42,13 @@ defaults:
   EXPECT_EQ(*d.every_check.warm_up_canary, 4);
   EXPECT_EQ(*d.every_check.warm_up_baseline, 4);
   EXPECT_EQ(*d.canary_silent_ms, 90 * 60 * 1000);
+  EXPECT_DOUBLE_EQ(*d.canary_min_share, 0.005);
   EXPECT_EQ(*d.every_check.severity, Severity::kWarn);
   EXPECT_TRUE(*d.every_check.critical);
   EXPECT_EQ(*d.every_check.confirm_loads, 2);
   ASSERT_THAT(d.checks, SizeIs(1));
   EXPECT_EQ(d.checks[0].metric, RuleMetric::kRowCount);
-  EXPECT_EQ(d.checks[0].pos, (SourcePos{10, 7}));
+  EXPECT_EQ(d.checks[0].pos, (SourcePos{11, 7}));
   EXPECT_EQ(rules.file(), "r.yaml");
 }
 
@@ -345,6 +349,18 @@ TEST(RulesParserErrors, CollectionStopsAtTheCap) {
   EXPECT_EQ(result.error().back().message, "too many errors; stopping here");
 }
 
+TEST(RulesParserErrors, CanaryMinShareIsAFractionBetweenZeroAndOne) {
+  EXPECT_THAT(Errors("version: 1\ndefaults:\n  canary_min_share: 0\n"),
+              ElementsAre("r.yaml:3:21: canary_min_share must be between 0 and 1 (exclusive) "
+                          "(the smallest share of runs the canary gets, e.g. 2% or 0.02)"));
+  EXPECT_THAT(Errors("version: 1\ndefaults:\n  canary_min_share: some\n"),
+              ElementsAre("r.yaml:3:21: canary_min_share must be a number (the smallest share of "
+                          "runs the canary gets, e.g. 2% or 0.02)"));
+  EXPECT_THAT(Errors("version: 1\ndatasets:\n  - name: a\n    checks:\n      - row_count: "
+                     "{canary_min_share: 1%}\n"),
+              Contains(HasSubstr("canary_min_share is per release")));
+}
+
 TEST(RulesParserErrors, CollectsAllErrorsNotJustTheFirst) {
   EXPECT_THAT(Errors(R"(
 version: 1
@@ -395,7 +411,7 @@ TEST(RulesParserErrors, UnknownKeys) {
   EXPECT_THAT(Errors("version: 1\ndatasets:\n  - name: a\n    owner: me\n"),
               ElementsAre("r.yaml:4:5: unknown key 'owner' in a dataset selector (expected one of: "
                           "name, tag, tags, description, alpha, warm_up, canary_silent_after, "
-                          "severity, critical, confirm_loads, checks)"));
+                          "canary_min_share, severity, critical, confirm_loads, checks)"));
 }
 
 TEST(RulesParserErrors, UnknownKeysInAChecksSettings) {

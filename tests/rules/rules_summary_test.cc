@@ -40,7 +40,7 @@ TEST(RulesSummaryText, ShowsEffectiveRulesPerDatasetAndWhatEachSelectorSets) {
   EXPECT_THAT(text, HasSubstr("r.yaml: ok (version 1, 3 dataset selectors)\n"));
   EXPECT_THAT(text, HasSubstr("any other dataset\n  from: built-in < defaults\n  release: alpha "
                               "0.5%, warm-up 3 canary / 3 baseline loads, canary silent after "
-                              "10m\n"));
+                              "10m (canary share at least 2%)\n"));
   EXPECT_THAT(text, HasSubstr("analytics.customers  [tags: critical]\n  from: built-in < defaults "
                               "< tag critical (line 15) < name analytics.customers (line 5)\n"));
   EXPECT_THAT(text, HasSubstr("  null_rate(email)  up, margin +20% or +0.1pp   < 2%          "
@@ -73,6 +73,7 @@ TEST(RulesSummaryJson, CarriesEverySettingForPrograms) {
   EXPECT_EQ(customers["dataset"], "analytics.customers");
   EXPECT_DOUBLE_EQ(customers["alpha"].get<double>(), 0.005);
   EXPECT_EQ(customers["canary_silent_after_s"], 600);
+  EXPECT_EQ(customers["canary_min_share"], 0.02);
   const nlohmann::json* email = nullptr;
   const nlohmann::json* fresh = nullptr;
   for (const auto& c : customers["checks"]) {
