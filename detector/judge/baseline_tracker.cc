@@ -9,7 +9,6 @@
 
 namespace canaryd {
 namespace {
-constexpr double kLevelWeight = 0.05;
 constexpr std::size_t kGapWindow = 16;
 constexpr std::size_t kCountWindow = 64;
 constexpr std::size_t kValueWindow = 64;
@@ -56,8 +55,7 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
     if (++m.since_bounds >= kBoundsEvery || m.values.size() <= kMinValuesForBounds) {
       UpdateBounds(&m);
     }
-    m.level = m.has_level ? (1 - kLevelWeight) * m.level + kLevelWeight * v.value : v.value;
-    m.has_level = true;
+    m.reported = true;
     m.last_all_null = v.every_row;
     if (v.rows > 0) {
       m.counts.push_back({v.count, v.rows});
@@ -76,15 +74,6 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
 ScaleEstimate BaselineTracker::Scale(int metric) const {
   const auto i = static_cast<std::size_t>(metric);
   return i < metrics_.size() ? metrics_[i].scale.Estimate() : ScaleEstimate{};
-}
-
-bool BaselineTracker::HasLevel(int metric) const {
-  const auto i = static_cast<std::size_t>(metric);
-  return i < metrics_.size() && metrics_[i].has_level;
-}
-
-double BaselineTracker::Level(int metric) const {
-  return metrics_[static_cast<std::size_t>(metric)].level;
 }
 
 bool BaselineTracker::LastAllNull(int metric) const {
@@ -138,6 +127,7 @@ CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {
   profile.loads = counts.size();
   profile.mean_count = k_sum / static_cast<double>(counts.size());
   const double p = k_sum / n_sum;
+  profile.rate = n_sum > 0 ? std::min(1.0, (k_sum + 0.5) / n_sum) : 0.0;
   if (counts.size() >= 3 && p > 0 && p < 1) {
     double chi2 = 0;
     for (const auto& [k, n] : counts) {
@@ -161,7 +151,10 @@ CountProfile BaselineTracker::Counts(int metric) const {
   return m.profile;
 }
 
-bool BaselineTracker::Reported(int metric) const { return HasLevel(metric); }
+bool BaselineTracker::Reported(int metric) const {
+  const auto i = static_cast<std::size_t>(metric);
+  return i < metrics_.size() && metrics_[i].reported;
+}
 
 std::int64_t BaselineTracker::MedianGapMs() const {
   if (!median_gap_current_) {

@@ -1,5 +1,5 @@
 // What every release of a dataset needs to know about its baseline arm, kept once per dataset:
-// the per-metric scale of load-to-load variation, the typical level (for rate margins), the
+// the per-metric scale of load-to-load variation, pooled counts (the rate margins' level), the
 // latest schema, and how regularly baseline loads arrive (to tell a silent canary).
 #pragma once
 
@@ -20,6 +20,10 @@ struct CountProfile {
   double mean_count = 0.0;  // per load
   double dispersion = 1.0;  // Pearson variance ratio against binomial; >= 1
   std::size_t loads = 0;
+  // Pooled over the window, (counts + 0.5) / rows: the level an absolute margin is added to. An
+  // average of per-load log rates overstates a sparse rate (a load with no count reads as
+  // 0.5 / rows), which shrank the absolute margin towards nothing.
+  double rate = 0.0;
 };
 
 // Where a load's value is clipped before it is scored: the baseline's median +- a few robust
@@ -38,9 +42,6 @@ class BaselineTracker {
   void Add(const Sample& sample, const std::vector<LoadValue>& values);
 
   ScaleEstimate Scale(int metric) const;
-  // Typical oriented value (an exponentially weighted mean over recent loads); nullopt if unseen.
-  bool HasLevel(int metric) const;
-  double Level(int metric) const;
   // Whether the latest baseline load that reported this column had every row null.
   bool LastAllNull(int metric) const;
   bool Reported(int metric) const;
@@ -60,8 +61,7 @@ class BaselineTracker {
   struct PerMetric {
     PerMetric();
     SuccessiveDifferenceScale scale;
-    double level = 0.0;
-    bool has_level = false;
+    bool reported = false;
     bool last_all_null = false;
     boost::circular_buffer<std::pair<std::uint64_t, std::uint64_t>> counts;  // (count, rows)
     mutable CountProfile profile;  // of `counts`, valid while profile_current

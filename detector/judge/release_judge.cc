@@ -31,8 +31,8 @@ double DirectionalMarginLog(const ComparisonCheck& test, int metric, double rela
                             double absolute, const DatasetContext& ctx) {
   const bool up = NaturalUp(test);
   double margin = up ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
-  if (IsRate(test.key()) && absolute > 0 && ctx.baseline->HasLevel(metric)) {
-    const double p = std::exp(ctx.baseline->Level(metric));
+  const double p = IsRate(test.key()) ? ctx.baseline->Counts(metric).rate : 0.0;
+  if (absolute > 0 && p > 0) {
     const double absolute_log = up             ? std::log((p + absolute) / p)
                                 : absolute < p ? -std::log((p - absolute) / p)
                                                : kUnreachableMarginLog;
@@ -490,8 +490,8 @@ void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContex
   // chance; it counts as silence once its chance is below this gap's share of silent_alpha.
   const auto k = static_cast<double>(canary_loads_);
   const double gap_alpha = o.silent_alpha / (k * (k + 1));
-  const double at_min_share = std::pow(1.0 - o.silent_min_share,
-                                       static_cast<double>(baseline_since_canary_));
+  const double at_min_share =
+      std::pow(1.0 - o.silent_min_share, static_cast<double>(baseline_since_canary_));
   if (std::min(trailing_run_chance_, at_min_share) >= gap_alpha) return;
   rule_failure_ = RuleFailure{"canary_silent",
                               "canary_silent: no canary load for " + FormatDuration(silent_for) +

@@ -49,6 +49,29 @@ TEST(BaselineTrackerTest, ClipBoundsAreTheWindowsMedianAndDeviation) {
   }
 }
 
+// The level a rate's absolute margin is added to: counts pooled over the last 64 loads, not an
+// average of per-load log rates, which reads every load without a count as 0.5 / rows.
+TEST(BaselineTrackerTest, CountsRateIsPooledOverTheWindow) {
+  BaselineTracker tracker;
+  Sample sample;
+  sample.dataset = "ds";
+  sample.rows = 300;
+  std::deque<std::uint64_t> window;
+  for (int load = 1; load <= 100; ++load) {
+    const std::uint64_t count = load % 20 == 0 ? 1 : 0;
+    tracker.Add(sample, {LoadValue{MetricRegistry::kDuplicateRate, OrientedRate(count, 300), false,
+                                   count, 300}});
+    window.push_back(count);
+    if (window.size() > 64) window.pop_front();
+  }
+  double k = 0;
+  for (const std::uint64_t c : window) k += static_cast<double>(c);
+  const CountProfile profile = tracker.Counts(MetricRegistry::kDuplicateRate);
+  EXPECT_EQ(profile.loads, 64u);
+  EXPECT_DOUBLE_EQ(profile.rate, (k + 0.5) / (64.0 * 300.0));
+  EXPECT_LT(profile.rate, 0.0003);  // the per-load values alone sit near 0.5 / 301 = 0.17%
+}
+
 TEST(BaselineTrackerTest, MedianGapIsTheMiddleOfTheRecentGaps) {
   BaselineTracker tracker;
   Sample sample;
