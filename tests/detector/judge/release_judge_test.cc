@@ -274,18 +274,23 @@ TEST(JudgeCanarySilentCheck, FiresWhenCanaryStopsAfterAFewLoads) {
   ExpectSilentRollback(outcomes, 5);
 }
 
+// n baseline loads a minute apart from *t (ids prefix0, prefix1, ...); *t ends after the last.
+void BaselineRun(Harness& h, const std::string& prefix, int n, std::int64_t* t) {
+  for (int i = 0; i < n; ++i, *t += kMinute) h.Baseline(prefix + std::to_string(i), *t, Load{});
+}
+
 // A 5% canary whose first two loads come back to back and whose next one comes 70 loads later is
 // not silent: that happens by chance (about 1 release in 700 at that share). A share bounded from
 // those two loads alone (2 of 2) looked like 18% and rolled such releases back.
 TEST(JudgeCanarySilentCheck, QuietWhenEarlyCanaryLoadsCameCloseTogetherByChance) {
   Harness h;
   std::int64_t t = kT0;
-  for (int i = 0; i < 20; ++i, t += kMinute) h.Baseline("h" + std::to_string(i), t, Load{});
+  BaselineRun(h, "h", 20, &t);
   h.Canary("c0", t, Load{});
   t += kMinute;
   h.Canary("c1", t, Load{});
   t += kMinute;
-  for (int i = 0; i < 70; ++i, t += kMinute) h.Baseline("b" + std::to_string(i), t, Load{});
+  BaselineRun(h, "b", 70, &t);
   for (const auto& d : h.decided()) EXPECT_NE(d.deciding_check, "canary_silent") << d.reason;
   EXPECT_EQ(h.View().decision, Decision::kContinue);
 }
@@ -295,10 +300,10 @@ TEST(JudgeCanarySilentCheck, QuietWhenEarlyCanaryLoadsCameCloseTogetherByChance)
 TEST(JudgeCanarySilentCheck, FiresWhenCanaryStopsAfterItsFirstLoad) {
   Harness h;
   std::int64_t t = kT0;
-  for (int i = 0; i < 20; ++i, t += kMinute) h.Baseline("h" + std::to_string(i), t, Load{});
+  BaselineRun(h, "h", 20, &t);
   h.Canary("c0", t, Load{});
   t += kMinute;
-  for (int i = 0; i < 376; ++i, t += kMinute) h.Baseline("b" + std::to_string(i), t, Load{});
+  BaselineRun(h, "b", 376, &t);
   EXPECT_TRUE(h.decided().empty()) << h.decided()[0].reason;
   h.Baseline("b376", t, Load{});
   ASSERT_EQ(h.decided().size(), 1u);
