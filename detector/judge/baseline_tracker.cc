@@ -58,7 +58,13 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
     m.reported = true;
     m.last_all_null = v.every_row;
     if (v.rows > 0) {
-      m.counts.push_back({v.count, v.rows});
+      if (m.counts.full()) {
+        m.count_sum -= static_cast<double>(m.counts.front().first);
+        m.rows_sum -= static_cast<double>(m.counts.front().second);
+      }
+      m.counts.push_back({v.count, v.rows});  // a full ring drops its oldest
+      m.count_sum += static_cast<double>(v.count);
+      m.rows_sum += static_cast<double>(v.rows);
       m.profile_current = false;
     }
   }
@@ -127,7 +133,6 @@ CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {
   profile.loads = counts.size();
   profile.mean_count = k_sum / static_cast<double>(counts.size());
   const double p = k_sum / n_sum;
-  profile.rate = n_sum > 0 ? std::min(1.0, (k_sum + 0.5) / n_sum) : 0.0;
   if (counts.size() >= 3 && p > 0 && p < 1) {
     double chi2 = 0;
     for (const auto& [k, n] : counts) {
@@ -149,6 +154,12 @@ CountProfile BaselineTracker::Counts(int metric) const {
     m.profile_current = true;
   }
   return m.profile;
+}
+
+double BaselineTracker::PooledRate(int metric) const {
+  const auto i = static_cast<std::size_t>(metric);
+  if (i >= metrics_.size() || metrics_[i].rows_sum <= 0) return 0.0;
+  return std::min(1.0, (metrics_[i].count_sum + 0.5) / metrics_[i].rows_sum);
 }
 
 bool BaselineTracker::Reported(int metric) const {

@@ -20,10 +20,6 @@ struct CountProfile {
   double mean_count = 0.0;  // per load
   double dispersion = 1.0;  // Pearson variance ratio against binomial; >= 1
   std::size_t loads = 0;
-  // Pooled over the window, (counts + 0.5) / rows: the level an absolute margin is added to. An
-  // average of per-load log rates overstates a sparse rate (a load with no count reads as
-  // 0.5 / rows), which shrank the absolute margin towards nothing.
-  double rate = 0.0;
 };
 
 // Where a load's value is clipped before it is scored: the baseline's median +- a few robust
@@ -46,6 +42,10 @@ class BaselineTracker {
   bool LastAllNull(int metric) const;
   bool Reported(int metric) const;
   CountProfile Counts(int metric) const;
+  // A rate's counts pooled over the count window, (counts + 0.5) / rows; 0 if none: the level an
+  // absolute margin is added to. An average of per-load log rates overstates a sparse rate (a load
+  // with no count reads as 0.5 / rows), which shrank the absolute margin towards nothing.
+  double PooledRate(int metric) const;
   ClipBounds Bounds(int metric) const;
 
   const std::string& schema() const { return schema_; }
@@ -64,6 +64,7 @@ class BaselineTracker {
     bool reported = false;
     bool last_all_null = false;
     boost::circular_buffer<std::pair<std::uint64_t, std::uint64_t>> counts;  // (count, rows)
+    double count_sum = 0.0, rows_sum = 0.0;                                  // over `counts`
     mutable CountProfile profile;  // of `counts`, valid while profile_current
     mutable bool profile_current = false;
     boost::circular_buffer<double> values;  // recent raw values, arrival order

@@ -10,6 +10,11 @@ namespace {
 // The point estimate that must clear the margin covers the last few comparisons, so a
 // regression that starts late in a release is not diluted by the healthy part before it.
 constexpr std::size_t kRecentWindow = 16;
+// With sparse counts 16 comparisons may hold no baseline count at all, and then any canary count
+// clears any margin: the counts method's window reaches back until the baseline holds this many
+// counts. 10 counts put the ratio's relative error near 1/sqrt(10) = 30%.
+constexpr double kRecentMinCounts = 10.0;
+constexpr std::size_t kMaxRecentWindow = 1024;
 // Below this many counts per baseline load, log rates are too discrete for the scores method.
 constexpr double kCountsMethodMaxMean = 5.0;
 
@@ -28,7 +33,7 @@ ComparisonCheck::ComparisonCheck(MetricKey key, std::string name, const JudgeOpt
       reversed_(reversed),
       regression_(options->mixture),
       non_inferiority_(options->mixture),
-      recent_(kRecentWindow) {}
+      recent_(kMaxRecentWindow) {}
 
 bool ComparisonCheck::ChooseMethod(const CountProfile& counts) {
   if (method_ != CheckMethod::kUndecided) return true;
@@ -79,22 +84,29 @@ void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
   ++observations_;
   const Recent r{difference, static_cast<double>(canary.count), static_cast<double>(canary.rows),
                  static_cast<double>(baseline.count), static_cast<double>(baseline.rows)};
-  recent_.push_back(r);  // a full ring drops its oldest
-  total_.difference += r.difference;
-  total_.canary_count += r.canary_count;
-  total_.canary_rows += r.canary_rows;
-  total_.baseline_count += r.baseline_count;
-  total_.baseline_rows += r.baseline_rows;
-  // The method is fixed before the first comparison, so the effects need no later update.
-  Recent sums{0, 0, 0, 0, 0};
-  for (const Recent& each : recent_) {
-    sums.difference += each.difference;
-    sums.canary_count += each.canary_count;
-    sums.canary_rows += each.canary_rows;
-    sums.baseline_count += each.baseline_count;
-    sums.baseline_rows += each.baseline_rows;
+  const auto add = [](Recent& sums, const Recent& each, double sign) {
+    sums.difference += sign * each.difference;
+    sums.canary_count += sign * each.canary_count;
+    sums.canary_rows += sign * each.canary_rows;
+    sums.baseline_count += sign * each.baseline_count;
+    sums.baseline_rows += sign * each.baseline_rows;
+  };
+  const auto drop_oldest = [&] {
+    add(recent_sums_, recent_.front(), -1.0);
+    recent_.pop_front();
+  };
+  if (recent_.full()) drop_oldest();
+  recent_.push_back(r);
+  add(recent_sums_, r, 1.0);
+  add(total_, r, 1.0);
+  const bool counts = method_ == CheckMethod::kCounts;
+  while (recent_.size() > kRecentWindow &&
+         (!counts ||
+          recent_sums_.baseline_count - recent_.front().baseline_count >= kRecentMinCounts)) {
+    drop_oldest();
   }
-  recent_effect_ = Effect(sums, recent_.size());
+  // The method is fixed before the first comparison, so the effects need no later update.
+  recent_effect_ = Effect(recent_sums_, recent_.size());
   total_effect_ = Effect(total_, observations_);
 }
 

@@ -110,8 +110,11 @@ class ComparisonCheck {
   std::optional<RateRatioEProcess> count_non_inferiority_;
 
   RunningMoments paired_;
-  boost::circular_buffer<Recent> recent_;  // the last kRecentWindow comparisons
-  Recent total_{0, 0, 0, 0, 0};            // sums over all comparisons
+  // The recent comparisons: the last kRecentWindow, or for the counts method as many more as it
+  // takes to hold kRecentMinCounts baseline counts (at most kMaxRecentWindow), with their sums.
+  boost::circular_buffer_space_optimized<Recent> recent_;
+  Recent recent_sums_{0, 0, 0, 0, 0};
+  Recent total_{0, 0, 0, 0, 0};  // sums over all comparisons
   // Both effects change only with a comparison, while every evaluation reads them.
   double recent_effect_ = 0.0;
   double total_effect_ = 0.0;

@@ -31,7 +31,7 @@ double DirectionalMarginLog(const ComparisonCheck& test, int metric, double rela
                             double absolute, const DatasetContext& ctx) {
   const bool up = NaturalUp(test);
   double margin = up ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
-  const double p = IsRate(test.key()) ? ctx.baseline->Counts(metric).rate : 0.0;
+  const double p = IsRate(test.key()) ? ctx.baseline->PooledRate(metric) : 0.0;
   if (absolute > 0 && p > 0) {
     const double absolute_log = up             ? std::log((p + absolute) / p)
                                 : absolute < p ? -std::log((p - absolute) / p)
