@@ -192,40 +192,32 @@ TEST(JudgeDuplicateRateCheck, QuietOnAAWithFewDuplicatesPerLoad) {
       400, 30));
 }
 
+// 300-row loads without jitter, 0.03% duplicates in the baseline (0.09 per load).
+Scenario SparseDuplicates(std::uint64_t seed, double canary_rate) {
+  Scenario s = Base(seed);
+  s.loads = 1200;
+  s.baseline.rows_median = 300;
+  s.baseline.rate_jitter = 0.0;
+  s.baseline.duplicate_rate = 0.0003;
+  s.canary = s.baseline;
+  s.canary.duplicate_rate = canary_rate;
+  return s;
+}
+
 // Doubling a 0.03% duplicate rate is +0.03pp, inside the +0.1pp margin (x4 at this level), so it
 // must not roll back even though the doubling is real. With the recent window fixed at 16
 // comparisons (~1.5 baseline counts here, often none) the point estimate cleared x4 by chance and
 // 3 of these 10 releases were rolled back; the counts method's window now holds 10 baseline
 // counts.
 TEST(JudgeDuplicateRateCheck, QuietWhenASparseRateGrowsWithinTheAbsoluteMargin) {
-  ExpectNoRunRollsBack(RunSeeds(
-      [](std::uint64_t seed) {
-        Scenario s = Base(seed);
-        s.loads = 1200;
-        s.baseline.rows_median = 300;
-        s.baseline.rate_jitter = 0.0;
-        s.baseline.duplicate_rate = 0.0003;
-        s.canary = s.baseline;
-        s.canary.duplicate_rate = 0.0006;
-        return s;
-      },
-      450, 10));
+  ExpectNoRunRollsBack(
+      RunSeeds([](std::uint64_t seed) { return SparseDuplicates(seed, 0.0006); }, 450, 10));
 }
 
 // The same sparse rate going to 0.3% (+0.27pp, x10) is beyond the margin and rolls back.
 TEST(JudgeDuplicateRateCheck, FiresWhenASparseRateGrowsBeyondTheAbsoluteMargin) {
-  const auto outcomes = RunSeeds(
-      [](std::uint64_t seed) {
-        Scenario s = Base(seed);
-        s.loads = 1200;
-        s.baseline.rows_median = 300;
-        s.baseline.rate_jitter = 0.0;
-        s.baseline.duplicate_rate = 0.0003;
-        s.canary = s.baseline;
-        s.canary.duplicate_rate = 0.003;
-        return s;
-      },
-      470, 8);
+  const auto outcomes =
+      RunSeeds([](std::uint64_t seed) { return SparseDuplicates(seed, 0.003); }, 470, 8);
   ExpectEveryRunRollsBackWith(outcomes, "duplicate_rate");
   for (const auto& o : outcomes) EXPECT_LE(o.canary_loads, 60) << Describe(o);
 }
