@@ -14,7 +14,7 @@ constexpr std::size_t kRecentWindow = 16;
 // clears any margin: the counts method's window reaches back until the baseline holds this many
 // counts. 10 counts put the ratio's relative error near 1/sqrt(10) = 30%.
 constexpr double kRecentMinCounts = 10.0;
-constexpr std::size_t kMaxRecentWindow = 1024;
+constexpr std::size_t kMaxRecentWindow = 256;
 // Below this many counts per baseline load, log rates are too discrete for the scores method.
 constexpr double kCountsMethodMaxMean = 5.0;
 
