@@ -117,8 +117,9 @@ std::vector<StudyScenario> Scenarios() {
     return &out.back();
   };
   const int email = kFirstNull;
-  const auto null_to = [&](double to, double rows, double jitter, int canary_loads) {
-    sim::Scenario s = Base(rows, jitter, 0.5, false, canary_loads);
+  const auto null_to = [&](double to, double rows, double jitter, int canary_loads,
+                           bool shadow = false) {
+    sim::Scenario s = Base(rows, jitter, 0.5, shadow, canary_loads);
     s.canary.column_null_rates = {{"email", to}};
     return s;
   };
@@ -131,6 +132,13 @@ std::vector<StudyScenario> Scenarios() {
       null_to(0.02, 1e4, 0.3, 300), email);
   add("null_1_to_5_r10k_j30", "null_rate(email) 1% -> 5%, 10k rows, jitter ±30%, split 50%",
       null_to(0.05, 1e4, 0.3, 300), email);
+  // Shadow at low volume: the paired non-inferiority test promotes identical arms quickly; these
+  // show it neither slows detection nor promotes a canary just past the x1.2 margin.
+  add("null_1_to_2_r300_shadow", "null_rate(email) 1% -> 2%, 300 rows, jitter ±30%, shadow",
+      null_to(0.02, 300, 0.3, 600, true), email);
+  add("null_1_to_1.3_r300_shadow",
+      "null_rate(email) 1% -> 1.3%, 300 rows, jitter ±30%, shadow (just past the x1.2 margin)",
+      null_to(0.013, 300, 0.3, 2000, true), email);
   {
     sim::Scenario s = Base(1e4, 0.3, 0.5, false, 300);
     s.canary.duplicate_rate = 0.01;

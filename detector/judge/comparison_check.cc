@@ -58,8 +58,9 @@ double ComparisonCheck::log_e_regression() const {
 }
 
 double ComparisonCheck::log_e_non_inferiority() const {
-  return method_ == CheckMethod::kCounts ? count_non_inferiority_->log_e()
-                                         : non_inferiority_.log_e();
+  return method_ == CheckMethod::kCounts && !paired_counts_non_inferiority_
+             ? count_non_inferiority_->log_e()
+             : non_inferiority_.log_e();
 }
 
 void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
@@ -69,14 +70,43 @@ void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
 }
 
 void ComparisonCheck::ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline,
-                                  double dispersion) {
+                                  double dispersion, bool non_inferiority) {
   count_regression_->set_null_ratio(
       std::exp(options_->rollback_null_margin_fraction * margin_log_));
-  count_non_inferiority_->set_null_ratio(std::exp(margin_log_));
   const auto cr = static_cast<double>(canary.rows);
   const auto br = static_cast<double>(baseline.rows);
   count_regression_->Update(canary.count, cr, baseline.count, br, dispersion);
+  if (!non_inferiority) return;
+  count_non_inferiority_->set_null_ratio(std::exp(margin_log_));
   count_non_inferiority_->Update(canary.count, cr, baseline.count, br, dispersion);
+}
+
+// In a shadow pair both arms counted the same input rows, so the baseline's count predicts the
+// canary's far better than two independent binomials would: an A/A canary that reports exactly
+// the baseline's counts shows, pair after pair, a share of exactly one half, which the binomial
+// test reads as weak evidence (e^2.5 after 200 pairs of 3 nulls). Non-inferiority at ratio
+// r = e^margin says E[c - r*b] >= 0 (b scaled to the canary's rows), whatever the pairing; the
+// contrast's spread is measured from the earlier pairs, as the scores method does, so identical
+// arms promote in a few pairs and a canary on the margin does not. Regression keeps the binomial
+// test: positively correlated arms only make it conservative, and rollback calibration is the
+// promise that must hold.
+void ComparisonCheck::ScorePairedCountsNonInferiority(const ArmGroup& canary,
+                                                      const ArmGroup& baseline) {
+  paired_counts_non_inferiority_ = true;
+  if (canary.rows == 0 || baseline.rows == 0) return;
+  const auto c = static_cast<double>(canary.count);
+  const double b = static_cast<double>(baseline.count) * static_cast<double>(canary.rows) /
+                   static_cast<double>(baseline.rows);
+  const double r = std::exp(margin_log_);
+  const ScaleEstimate scale = paired_counts_.ContrastScale(r);
+  // A floor relative to the baseline's level keeps a run of near-identical pairs from reading as
+  // certainty; a column with no counts has no contrast to test (NonInferior's zero-count rule).
+  const double floor = options_->scale_floor * r * paired_counts_.mean_y();
+  paired_counts_.Add(c, b);
+  if (paired_counts_.count() <= static_cast<std::uint64_t>(options_->min_scale_loads)) return;
+  const double sd = std::max(scale.sd, floor);
+  if (!(sd > 0.0)) return;
+  non_inferiority_.Update(StudentTToZ((r * b - c) / sd, scale.df));
 }
 
 void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
@@ -120,7 +150,7 @@ void ComparisonCheck::ObserveSplit(const ArmGroup& canary_arm, const ArmGroup& b
   if (canary.loads <= 0 || baseline.loads <= 0 || !ChooseMethod(counts)) return;
   margin_log_ = margin_log;
   if (method_ == CheckMethod::kCounts) {
-    ScoreCounts(canary, baseline, counts.dispersion);
+    ScoreCounts(canary, baseline, counts.dispersion, /*non_inferiority=*/true);
   } else {
     // The baseline's spread must be known from a few loads before a score means anything.
     if (baseline_scale.df <= 0 ||
@@ -145,7 +175,8 @@ void ComparisonCheck::ObservePaired(const ArmGroup& canary_arm, const ArmGroup& 
   const double difference = canary.mean - baseline.mean;
   divergent_streak_ = difference > tolerance_log ? divergent_streak_ + 1 : 0;
   if (method_ == CheckMethod::kCounts) {
-    ScoreCounts(canary, baseline, counts.dispersion);
+    ScoreCounts(canary, baseline, counts.dispersion, /*non_inferiority=*/false);
+    ScorePairedCountsNonInferiority(canary, baseline);
   } else {
     const ScaleEstimate scale = paired_.Estimate();
     paired_.Add(difference);

@@ -92,7 +92,9 @@ class ComparisonCheck {
   };
   bool ChooseMethod(const CountProfile& counts);  // false: not enough baseline loads yet
   void ScoreDifference(double difference, double se, double df);
-  void ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline, double dispersion);
+  void ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline, double dispersion,
+                   bool non_inferiority);
+  void ScorePairedCountsNonInferiority(const ArmGroup& canary, const ArmGroup& baseline);
   void Remember(double difference, const ArmGroup& canary, const ArmGroup& baseline);
   double Effect(const Recent& sums, std::size_t n) const;
 
@@ -110,6 +112,10 @@ class ComparisonCheck {
   std::optional<RateRatioEProcess> count_non_inferiority_;
 
   RunningMoments paired_;
+  // Shadow pairs of a counts-method rate: the canary's count against the baseline's (scaled to
+  // the canary's rows), for the paired non-inferiority test, which then owns non_inferiority_.
+  RunningCovariance paired_counts_;
+  bool paired_counts_non_inferiority_ = false;
   // The recent comparisons: the last kRecentWindow, or for the counts method as many more as it
   // takes to hold kRecentMinCounts baseline counts (at most kMaxRecentWindow), with their sums.
   boost::circular_buffer_space_optimized<Recent> recent_;

@@ -2,6 +2,7 @@
 // freedom so that the caller can studentize honestly (StudentTToZ).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -77,6 +78,42 @@ class RunningMoments {
   std::uint64_t n_ = 0;
   double mean_ = 0.0;
   double m2_ = 0.0;
+};
+
+// Welford's running means, variances and covariance of pairs (x, y), for the spread of any
+// linear contrast x - a*y: one pass serves every a, so a contrast whose coefficient moves (a
+// margin that follows the baseline's level) needs no history.
+class RunningCovariance {
+ public:
+  void Add(double x, double y) {
+    ++n_;
+    const double n = static_cast<double>(n_);
+    const double dx = x - mean_x_;
+    mean_x_ += dx / n;
+    const double dy = y - mean_y_;
+    mean_y_ += dy / n;
+    m2_x_ += dx * (x - mean_x_);
+    m2_y_ += dy * (y - mean_y_);
+    c_xy_ += dx * (y - mean_y_);
+  }
+  std::uint64_t count() const { return n_; }
+  double mean_x() const { return mean_x_; }
+  double mean_y() const { return mean_y_; }
+  // Sample standard deviation of x - a*y, with n - 1 degrees of freedom.
+  ScaleEstimate ContrastScale(double a) const {
+    if (n_ < 2) return {};
+    const double m2 = m2_x_ - 2.0 * a * c_xy_ + a * a * m2_y_;
+    return {std::sqrt(std::max(0.0, m2) / static_cast<double>(n_ - 1)), static_cast<double>(n_ - 1),
+            static_cast<std::size_t>(n_ - 1)};
+  }
+
+ private:
+  std::uint64_t n_ = 0;
+  double mean_x_ = 0.0;
+  double mean_y_ = 0.0;
+  double m2_x_ = 0.0;
+  double m2_y_ = 0.0;
+  double c_xy_ = 0.0;
 };
 
 }  // namespace canaryd

@@ -132,5 +132,38 @@ TEST(JudgeDetection, ShadowRowCountDropIsCaughtByTheToleranceRule) {
   EXPECT_LE(r.MedianLoads(), 5);
 }
 
+// The paired non-inferiority test for sparse shadow rates, on its own (the tolerance rule off, so
+// nothing else decides): identical arms promote within a few dozen pairs, while a canary at or
+// past the x1.2 margin is promoted no more often than promote_alpha (5%) allows.
+struct ShadowMarginResult {
+  int promoted = 0;
+  int rolled_back = 0;
+};
+
+ShadowMarginResult ShadowAtLowVolume(double canary_null_rate, int releases) {
+  EngineOptions options;
+  options.judge.shadow_tolerance_enabled = false;
+  ShadowMarginResult r;
+  for (int i = 0; i < releases; ++i) {
+    Scenario s = NullRateScenario(static_cast<std::uint64_t>(30'000 + i), 0.01, canary_null_rate,
+                                  /*rows=*/300, /*canary_share=*/0.5, /*jitter=*/0.3);
+    s.shadow = true;
+    s.loads = 300;
+    const ReleaseOutcome o = RunRelease(s, options);
+    r.promoted += o.decision == Decision::kPromote ? 1 : 0;
+    r.rolled_back += o.decision == Decision::kRollback ? 1 : 0;
+  }
+  std::printf("[study] shadow_300rows null 1%% -> %.2f%%: promoted=%d rolled_back=%d of %d\n",
+              100 * canary_null_rate, r.promoted, r.rolled_back, releases);
+  return r;
+}
+
+TEST(JudgeShadowCalibration, SparseIdenticalArmsPromoteAndTheMarginHolds) {
+  constexpr int kReleases = 400;
+  EXPECT_GE(ShadowAtLowVolume(0.01, kReleases).promoted, kReleases * 99 / 100);
+  EXPECT_LE(ShadowAtLowVolume(0.012, kReleases).promoted, kReleases * 8 / 100);
+  EXPECT_LE(ShadowAtLowVolume(0.013, kReleases).promoted, kReleases * 5 / 100);
+}
+
 }  // namespace
 }  // namespace canaryd::sim

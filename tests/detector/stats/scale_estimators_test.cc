@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "detector/sim/load_simulator.h"
@@ -85,6 +86,31 @@ TEST(RunningMomentsTest, MeanAndSampleStandardDeviation) {
   EXPECT_NEAR(e.sd, std::sqrt(32.0 / 7.0), 1e-12);
   EXPECT_EQ(e.df, 7.0);
   EXPECT_EQ(e.observations, 7u);
+}
+
+TEST(RunningCovarianceTest, ContrastScaleMatchesTheDirectSampleSd) {
+  const std::vector<std::pair<double, double>> pairs = {{3, 2}, {5, 4}, {1, 3}, {4, 4}, {6, 2},
+                                                        {2, 1}, {0, 0}, {7, 5}, {3, 3}};
+  RunningCovariance c;
+  for (const auto& [x, y] : pairs) c.Add(x, y);
+  EXPECT_EQ(c.count(), pairs.size());
+  for (const double a : {0.0, 1.0, 1.2, 2.5, -1.0}) {
+    RunningMoments direct;
+    for (const auto& [x, y] : pairs) direct.Add(x - a * y);
+    const ScaleEstimate e = c.ContrastScale(a);
+    EXPECT_NEAR(e.sd, direct.Estimate().sd, 1e-12) << "a=" << a;
+    EXPECT_EQ(e.df, direct.Estimate().df);
+  }
+  EXPECT_NEAR(c.mean_x(), 31.0 / 9.0, 1e-12);
+  EXPECT_NEAR(c.mean_y(), 24.0 / 9.0, 1e-12);
+}
+
+TEST(RunningCovarianceTest, IdenticalArmsHaveNoSpreadInTheirDifference) {
+  RunningCovariance c;
+  EXPECT_EQ(c.ContrastScale(1.0).df, 0.0);
+  for (const double x : {3.0, 1.0, 4.0, 1.0, 5.0}) c.Add(x, x);
+  EXPECT_NEAR(c.ContrastScale(1.0).sd, 0.0, 1e-12);
+  EXPECT_GT(c.ContrastScale(1.2).sd, 0.0);
 }
 
 TEST(RunningMomentsTest, NoEstimateBeforeTwoValues) {
