@@ -127,9 +127,9 @@ CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {
   CountProfile profile;
   const auto& counts = m.counts;
   if (counts.empty()) return profile;
-  double k_sum = 0, n_sum = 0;
-  for (const auto& [k, n] : counts)
-    k_sum += static_cast<double>(k), n_sum += static_cast<double>(n);
+  // The running sums are exact: integers far below 2^53.
+  const double k_sum = m.count_sum;
+  const double n_sum = m.rows_sum;
   profile.loads = counts.size();
   profile.mean_count = k_sum / static_cast<double>(counts.size());
   const double p = k_sum / n_sum;
