@@ -32,7 +32,7 @@ ComparisonCheck::ComparisonCheck(MetricKey key, std::string name, const JudgeOpt
       policy_(policy),
       reversed_(reversed),
       regression_(options->mixture),
-      non_inferiority_(options->mixture),
+      non_inferiority_(options->non_inferiority_mixture),
       recent_(kMaxRecentWindow) {}
 
 bool ComparisonCheck::ChooseMethod(const CountProfile& counts) {
@@ -66,7 +66,9 @@ double ComparisonCheck::log_e_non_inferiority() const {
 void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
   const double null_shift = options_->rollback_null_margin_fraction * margin_log_;
   regression_.Update(StudentTToZ((difference - null_shift) / se, df));
-  non_inferiority_.Update(StudentTToZ((margin_log_ - difference) / se, df));
+  // Equal arms would score the margin itself, in standard errors.
+  non_inferiority_.Update(StudentTToZ((margin_log_ - difference) / se, df),
+                          StudentTToZ(margin_log_ / se, df));
 }
 
 void ComparisonCheck::ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline,
@@ -101,12 +103,15 @@ void ComparisonCheck::ScorePairedCountsNonInferiority(const ArmGroup& canary,
   const ScaleEstimate scale = paired_counts_.ContrastScale(r);
   // A floor relative to the baseline's level keeps a run of near-identical pairs from reading as
   // certainty; a column with no counts has no contrast to test (NonInferior's zero-count rule).
-  const double floor = options_->scale_floor * r * paired_counts_.mean_y();
+  const double mean_b = paired_counts_.mean_y();
+  const double floor = options_->scale_floor * r * mean_b;
   paired_counts_.Add(c, b);
   if (paired_counts_.count() <= static_cast<std::uint64_t>(options_->min_scale_loads)) return;
   const double sd = std::max(scale.sd, floor);
   if (!(sd > 0.0)) return;
-  non_inferiority_.Update(StudentTToZ((r * b - c) / sd, scale.df));
+  // Equal arms would score (r - 1) times the baseline's mean count, in standard deviations.
+  non_inferiority_.Update(StudentTToZ((r * b - c) / sd, scale.df),
+                          StudentTToZ((r - 1.0) * mean_b / sd, scale.df));
 }
 
 void ComparisonCheck::Remember(double difference, const ArmGroup& canary,

@@ -107,7 +107,7 @@ class ComparisonCheck {
   double margin_log_ = 0.0;
 
   GaussianMixtureEProcess regression_;
-  GaussianMixtureEProcess non_inferiority_;
+  DriftScaledGaussianEProcess non_inferiority_;  // bets scaled to the drift of equal arms
   std::optional<RateRatioEProcess> count_regression_;
   std::optional<RateRatioEProcess> count_non_inferiority_;
 

@@ -82,6 +82,8 @@ struct JudgeOptions {
   double scale_floor = 0.02;
 
   GaussianMixtureOptions mixture;
+  // Non-inferiority (promotion) bets on the drift equal arms would show.
+  DriftMixtureOptions non_inferiority_mixture;
 
   // The counts method's alternatives and prior (rates with a handful of counts per load).
   RateRatioMixtureOptions counts_mixture;

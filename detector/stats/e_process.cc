@@ -64,10 +64,43 @@ void GaussianMixtureEProcess::Update(double z) {
   mixture_.Update(factors_);
 }
 
+namespace {
+Eigen::ArrayXd Concat(const std::vector<double>& a, const std::vector<double>& b) {
+  Eigen::ArrayXd out(static_cast<Eigen::Index>(a.size() + b.size()));
+  out << FromVector(a), FromVector(b);
+  return out;
+}
+}  // namespace
+
+DriftScaledGaussianEProcess::DriftScaledGaussianEProcess(const DriftMixtureOptions& options)
+    : multiples_(FromVector(options.multiples)),
+      bets_(Concat(options.multiples, options.fixed_bets)),
+      factors_(bets_.size()),
+      mixture_(Concat(options.multiples.size() == options.weights.size()
+                          ? options.weights
+                          : std::vector<double>(options.multiples.size(), 1.0),
+                      options.fixed_bets.size() == options.fixed_weights.size()
+                          ? options.fixed_weights
+                          : std::vector<double>(options.fixed_bets.size(), 1.0)),
+               options.share) {}
+
+void DriftScaledGaussianEProcess::Update(double z, double drift) {
+  if (!std::isfinite(z)) z = z > 0 ? 1e3 : -1e3;
+  z = std::clamp(z, -50.0, 50.0);  // as GaussianMixtureEProcess::Update
+  // A drift of 0 (no margin) leaves the fixed bets only; a huge one (a zero-spread arm at the
+  // scale floor) needs no bet beyond what 50 standard errors already prove.
+  const double d = std::isfinite(drift) ? std::clamp(drift, 0.0, 50.0) : 0.0;
+  bets_.head(multiples_.size()) = multiples_ * d;
+  factors_ = bets_ * z - 0.5 * bets_.square();
+  mixture_.Update(factors_);
+}
+
 RateRatioEProcess::RateRatioEProcess(double null_ratio, bool upward,
                                      const RateRatioMixtureOptions& options)
-    : multipliers_(FromVector(upward ? options.upward : options.downward)),
+    : alternatives_(FromVector(upward ? options.upward : options.downward)),
+      upward_(upward),
       null_ratio_(null_ratio),
+      multipliers_(alternatives_),
       mixture_(
           PriorOf(upward ? options.upward_weights : options.downward_weights, multipliers_.size()),
           options.share) {}
@@ -85,6 +118,7 @@ void RateRatioEProcess::Update(std::uint64_t canary_count, double canary_rows,
   if (canary_rows <= 0 || baseline_rows <= 0 || canary_count + baseline_count == 0) return;
   const double kc = static_cast<double>(canary_count);
   const double kb = static_cast<double>(baseline_count);
+  if (!upward_) multipliers_ = (alternatives_ / null_ratio_).min(1.0);
   const double pi0 = null_ratio_ * canary_rows / (null_ratio_ * canary_rows + baseline_rows);
   // pi: the canary's share of the counts under each alternative ratio.
   pi_ = (multipliers_ * null_ratio_ * canary_rows) /

@@ -158,6 +158,24 @@ ShadowMarginResult ShadowAtLowVolume(double canary_null_rate, int releases) {
   return r;
 }
 
+TEST(JudgeShadowCalibration, AVerySparseRatePromotesInShadow) {
+  // A 0.02% duplicate rate at 343 rows: a count on one load in 14. Promotion waits for it.
+  std::vector<int> loads;
+  for (int i = 0; i < 200; ++i) {
+    Scenario s = AaScenario(static_cast<std::uint64_t>(50'000 + i), 0.3, 343, 0.5, /*shadow=*/true);
+    s.baseline.duplicate_rate = s.canary.duplicate_rate = 0.0002;
+    s.loads = 400;
+    const ReleaseOutcome o = RunRelease(s, EngineOptions{});
+    ASSERT_NE(o.decision, Decision::kRollback) << Describe(o);
+    loads.push_back(o.decision == Decision::kPromote ? o.canary_loads : 100000);
+  }
+  std::sort(loads.begin(), loads.end());
+  std::printf("[study] shadow_343rows dup 0.02%%: median loads to promote %d, p90 %d\n", loads[100],
+              loads[180]);
+  EXPECT_LE(loads[100], 55);
+  EXPECT_LE(loads[180], 165);
+}
+
 TEST(JudgeShadowCalibration, SparseIdenticalArmsPromoteAndTheMarginHolds) {
   constexpr int kReleases = 400;
   EXPECT_GE(ShadowAtLowVolume(0.01, kReleases).promoted, kReleases * 99 / 100);
