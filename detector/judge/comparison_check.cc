@@ -66,9 +66,10 @@ double ComparisonCheck::log_e_non_inferiority() const {
 void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
   const double null_shift = options_->rollback_null_margin_fraction * margin_log_;
   regression_.Update(StudentTToZ((difference - null_shift) / se, df));
-  // Equal arms would score the margin itself, in standard errors.
-  non_inferiority_.Update(StudentTToZ((margin_log_ - difference) / se, df),
-                          StudentTToZ(margin_log_ / se, df));
+  // Equal arms would score the margin itself, in standard errors. The drift only sizes the bets
+  // (any value fixed before the score keeps the test valid), so it skips the t -> z transform,
+  // which cost 4% of a split report and 25% of a shadow one.
+  non_inferiority_.Update(StudentTToZ((margin_log_ - difference) / se, df), margin_log_ / se);
 }
 
 void ComparisonCheck::ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline,
@@ -110,8 +111,7 @@ void ComparisonCheck::ScorePairedCountsNonInferiority(const ArmGroup& canary,
   const double sd = std::max(scale.sd, floor);
   if (!(sd > 0.0)) return;
   // Equal arms would score (r - 1) times the baseline's mean count, in standard deviations.
-  non_inferiority_.Update(StudentTToZ((r * b - c) / sd, scale.df),
-                          StudentTToZ((r - 1.0) * mean_b / sd, scale.df));
+  non_inferiority_.Update(StudentTToZ((r * b - c) / sd, scale.df), (r - 1.0) * mean_b / sd);
 }
 
 void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
