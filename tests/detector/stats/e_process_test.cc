@@ -82,16 +82,19 @@ struct NullRunStats {
   double share_crossing = 0;  // share of runs whose max log_e reached the threshold
 };
 
-NullRunStats RunGaussian(const GaussianMixtureOptions& options, double mu, int runs, int steps,
-                         double log_threshold, std::uint64_t seed) {
+// `runs` independent runs of `steps` updates; make_process() builds a fresh e-process, and
+// step(rng, process) applies one update to it.
+template <class MakeProcess, class Step>
+NullRunStats RunEProcess(int runs, int steps, double log_threshold, std::uint64_t seed,
+                         MakeProcess make_process, Step step) {
   NullRunStats out;
   int crossed = 0;
   for (int r = 0; r < runs; ++r) {
     Rng rng(seed + static_cast<std::uint64_t>(r));
-    GaussianMixtureEProcess e(options);
+    auto e = make_process();
     double max_log_e = 0;
     for (int t = 0; t < steps; ++t) {
-      e.Update(mu + rng.Normal());
+      step(rng, e);
       max_log_e = std::max(max_log_e, e.log_e());
     }
     out.mean_final_e += std::exp(e.log_e());
@@ -100,6 +103,13 @@ NullRunStats RunGaussian(const GaussianMixtureOptions& options, double mu, int r
   out.mean_final_e /= runs;
   out.share_crossing = static_cast<double>(crossed) / runs;
   return out;
+}
+
+NullRunStats RunGaussian(const GaussianMixtureOptions& options, double mu, int runs, int steps,
+                         double log_threshold, std::uint64_t seed) {
+  return RunEProcess(
+      runs, steps, log_threshold, seed, [&] { return GaussianMixtureEProcess(options); },
+      [mu](Rng& rng, GaussianMixtureEProcess& e) { e.Update(mu + rng.Normal()); });
 }
 
 TEST(GaussianMixtureEProcessTest, StaysCalibratedUnderStandardNormalScores) {
@@ -259,23 +269,12 @@ double RateRatioCrossingShare(const CountRun& c, double null_ratio, bool upward,
 // Drift-scaled bets: the drift is chosen before each score (here it varies from step to step).
 NullRunStats RunDrift(double mu_in_drifts, int runs, int steps, double log_threshold,
                       std::uint64_t seed) {
-  NullRunStats out;
-  int crossed = 0;
-  for (int r = 0; r < runs; ++r) {
-    Rng rng(seed + static_cast<std::uint64_t>(r));
-    DriftScaledGaussianEProcess e;
-    double max_log_e = 0;
-    for (int t = 0; t < steps; ++t) {
-      const double drift = 0.1 + 0.4 * rng.Uniform();
-      e.Update(mu_in_drifts * drift + rng.Normal(), drift);
-      max_log_e = std::max(max_log_e, e.log_e());
-    }
-    out.mean_final_e += std::exp(e.log_e());
-    if (max_log_e >= log_threshold) ++crossed;
-  }
-  out.mean_final_e /= runs;
-  out.share_crossing = static_cast<double>(crossed) / runs;
-  return out;
+  return RunEProcess(
+      runs, steps, log_threshold, seed, [] { return DriftScaledGaussianEProcess(); },
+      [mu_in_drifts](Rng& rng, DriftScaledGaussianEProcess& e) {
+        const double drift = 0.1 + 0.4 * rng.Uniform();
+        e.Update(mu_in_drifts * drift + rng.Normal(), drift);
+      });
 }
 
 TEST(DriftScaledGaussianEProcessTest, StaysCalibratedWhateverTheDrift) {
