@@ -65,23 +65,20 @@ void GaussianMixtureEProcess::Update(double z) {
 }
 
 namespace {
-Eigen::ArrayXd Concat(const std::vector<double>& a, const std::vector<double>& b) {
-  Eigen::ArrayXd out(static_cast<Eigen::Index>(a.size() + b.size()));
-  out << FromVector(a), FromVector(b);
+Eigen::ArrayXd Concat(const Eigen::ArrayXd& a, const Eigen::ArrayXd& b) {
+  Eigen::ArrayXd out(a.size() + b.size());
+  out << a, b;
   return out;
 }
 }  // namespace
 
 DriftScaledGaussianEProcess::DriftScaledGaussianEProcess(const DriftMixtureOptions& options)
     : multiples_(FromVector(options.multiples)),
-      bets_(Concat(options.multiples, options.fixed_bets)),
+      bets_(Concat(multiples_, FromVector(options.fixed_bets))),
       factors_(bets_.size()),
-      mixture_(Concat(options.multiples.size() == options.weights.size()
-                          ? options.weights
-                          : std::vector<double>(options.multiples.size(), 1.0),
-                      options.fixed_bets.size() == options.fixed_weights.size()
-                          ? options.fixed_weights
-                          : std::vector<double>(options.fixed_bets.size(), 1.0)),
+      mixture_(Concat(PriorOf(options.weights, multiples_.size()),
+                      PriorOf(options.fixed_weights,
+                              static_cast<Eigen::Index>(options.fixed_bets.size()))),
                options.share) {}
 
 void DriftScaledGaussianEProcess::Update(double z, double drift) {
