@@ -8,11 +8,9 @@
 #include <string>
 #include <utility>
 
+#include "detector/sample_fast_path.h"
+#include "detector/sample_rules.h"
 #include "detector/timestamp.h"
-
-// Inlined: column names are a few bytes; a call would cost more than the hash.
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 namespace canaryd {
 namespace {
@@ -73,31 +71,6 @@ std::string ColumnRef(std::string_view column) {
   }
   out.append("\"]");
   return out;
-}
-
-// Every id and name of every report is scanned: without branches per byte, so the loop vectorizes.
-bool HasControlChars(std::string_view s) {
-  unsigned bad = 0;
-  for (const char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    bad |= static_cast<unsigned>(u < 0x20) | static_cast<unsigned>(u == 0x7f);
-  }
-  return bad != 0;
-}
-
-// Byte-wise compares instead of a 256-entry table: the compiler turns them into vector compares,
-// where the table's lookups were gathered byte by byte into a register, spilled and reloaded (a
-// store-forwarding stall perf put at a third of the field checks).
-bool AllDatasetChars(std::string_view s) {
-  unsigned bad = 0;
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool letter = static_cast<unsigned char>((c | 0x20) - 'a') < 26;
-    const bool digit = static_cast<unsigned char>(c - '0') < 10;
-    const bool punct = (c == '_') | (c == '.') | (c == ':') | (c == '/') | (c == '-');
-    bad |= static_cast<unsigned>(!(letter | digit | punct));
-  }
-  return bad == 0;
 }
 
 bool IsNumber(element_type t) {
@@ -427,24 +400,15 @@ class Validator {
       } else {
         out->nulls.push_back(ColumnNulls{std::string(name), *n});
       }
-      scratch_->push_back(
-          {XXH3_64bits(name.data(), name.size()), static_cast<std::uint32_t>(used)});
+      scratch_->push_back({ColumnNameHash(name), static_cast<std::uint32_t>(used)});
       ++used;
     }
     out->nulls.resize(used);
     return DuplicateColumn(*out);
   }
 
-  // Names are compared only where their hashes agree: sorting the names themselves was a third of
-  // decoding a 20-column report (memcmp on every comparison).
   std::optional<Rejection> DuplicateColumn(const Sample& sample) {
-    std::sort(scratch_->begin(), scratch_->end());
-    bool any = false;
-    for (std::size_t i = 1; i < scratch_->size() && !any; ++i) {
-      const ColumnHash& a = (*scratch_)[i - 1];
-      const ColumnHash& b = (*scratch_)[i];
-      any = a.hash == b.hash && sample.nulls[a.index].column == sample.nulls[b.index].column;
-    }
+    const bool any = AnyDuplicateColumn(sample.nulls, scratch_);
     if (!any) return std::nullopt;
     // Rare: blame the first duplicated name in byte order, whatever the hashes' order.
     std::vector<std::string_view> names;
@@ -514,6 +478,9 @@ std::optional<Rejection> SampleDecoder::DecodeInto(std::string_view document, Sa
     return Reject(
         RejectReason::kOversize,
         "document exceeds the " + std::to_string(options_.max_document_bytes) + "-byte limit");
+  }
+  if (options_.fast_path && ReadCommonReport(document, options_, &scratch_columns_, out)) {
+    return std::nullopt;
   }
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; the caller's view gives no such
   // guarantee, so the document is copied into a buffer that does.

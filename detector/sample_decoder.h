@@ -14,6 +14,7 @@
 #include <boost/outcome.hpp>
 
 #include "detector/sample.h"
+#include "detector/sample_rules.h"
 
 namespace canaryd {
 
@@ -64,13 +65,9 @@ struct DecoderOptions {
   std::size_t max_columns = 256;
   // Upper bound for dataset, release, load_id, schema and column names.
   std::size_t max_string_bytes = 200;
-};
-
-// A column name's hash and its place in Sample::nulls, for the duplicate-name check.
-struct ColumnHash {
-  std::uint64_t hash;
-  std::uint32_t index;
-  auto operator<=>(const ColumnHash&) const = default;
+  // Read common reports in one pass before trying simdjson (sample_fast_path.h). Off only to
+  // compare the two paths.
+  bool fast_path = true;
 };
 
 // Not thread-safe: owns a simdjson parser and a padded input buffer, both sized once and reused
