@@ -5,7 +5,9 @@
 //                  (DOM, as SampleDecoder uses: its kernel is picked at run time. On-Demand is
 //                  compiled for the build's target ISA, i.e. the scalar fallback without -march,
 //                  so it would not be a fair floor in this build.)
-//   decode         SampleDecoder::Decode of each line (parse + every contract rule + Sample)
+//   decode         SampleDecoder::DecodeInto of each line into one reused Sample (parse + every
+//                  contract rule), as the Kafka consumer decodes
+//   decode_simdjson  the same with DecoderOptions::fast_path off: simdjson for every report
 //   reader_decode  JsonLinesReader over an istream + Decode: replay's front end, no engine
 //   replay_1shard  RunReplay, 1 shard, default options (output to a counting null stream)
 //   replay_2shard  RunReplay, 2 shards, default options
@@ -234,21 +236,28 @@ int main(int argc, char** argv) {
     });
     return "errors=" + std::to_string(errors) + " checksum=" + std::to_string(sum);
   });
-  stages.emplace_back("decode", [&] {
-    SampleDecoder decoder;
-    std::uint64_t ok = 0, rejected = 0, rows = 0;
-    ForEachLine(input, [&](const char* p, std::size_t n) {
-      auto r = decoder.Decode(std::string_view(p, n));
-      if (r.has_value()) {
-        ++ok;
-        rows += r.value().rows;
-      } else {
-        ++rejected;
-      }
-    });
-    return "accepted=" + std::to_string(ok) + " rejected=" + std::to_string(rejected) +
-           " rows=" + std::to_string(rows);
-  });
+  // Into one reused Sample, as the Kafka consumer decodes.
+  const auto decode_stage = [&](bool fast_path) {
+    return [&input, fast_path] {
+      DecoderOptions options;
+      options.fast_path = fast_path;
+      SampleDecoder decoder(options);
+      canaryd::Sample sample;
+      std::uint64_t ok = 0, rejected = 0, rows = 0;
+      ForEachLine(input, [&](const char* p, std::size_t n) {
+        if (decoder.DecodeInto(std::string_view(p, n), &sample)) {
+          ++rejected;
+        } else {
+          ++ok;
+          rows += sample.rows;
+        }
+      });
+      return "accepted=" + std::to_string(ok) + " rejected=" + std::to_string(rejected) +
+             " rows=" + std::to_string(rows);
+    };
+  };
+  stages.emplace_back("decode", decode_stage(true));
+  stages.emplace_back("decode_simdjson", decode_stage(false));
   stages.emplace_back("reader_decode", [&] {
     MemoryBuf buf(input.data(), input.size());
     std::istream in(&buf);

@@ -3,7 +3,7 @@
 //
 // Why hand-written: simdjson builds its tape (~45% of decoding a 270-byte report) and the
 // contract's rules then walk it again; a reader that knows the v1 shape does both in one pass,
-// which took decoding from ~550 to ~200 ns per report (bench/RESULTS.md), the largest share of
+// which took decoding from ~550 to ~330 ns per report (bench/RESULTS.md), the largest share of
 // the Kafka consumer thread. It only ever accepts: anything it does not fully understand, and
 // every report the contract rejects, makes it give up, and SampleDecoder decides with simdjson.
 // So rejections (reason, detail) come from one place, and an accepted report is the Sample the
