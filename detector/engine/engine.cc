@@ -1,5 +1,7 @@
 #include "detector/engine/engine.h"
 
+#include <cassert>
+
 #include <spdlog/spdlog.h>
 
 namespace canaryd {
@@ -41,7 +43,11 @@ void Engine::HandOver(std::size_t shard) {
 
 template <class Fill>
 void Engine::SubmitWith(std::uint64_t seq, const std::string& dataset, Fill&& fill) {
-  const auto shard = static_cast<std::size_t>(router_.ShardOf(dataset));
+  SubmitToShard(static_cast<std::size_t>(router_.ShardOf(dataset)), seq, std::forward<Fill>(fill));
+}
+
+template <class Fill>
+void Engine::SubmitToShard(std::size_t shard, std::uint64_t seq, Fill&& fill) {
   SequencedSample& slot = NextSlot(shard);
   slot.seq = seq;
   slot.forget = false;
@@ -61,6 +67,11 @@ void Engine::Submit(std::uint64_t seq, const Sample& sample) {
 
 void Engine::SubmitSwap(std::uint64_t seq, Sample* sample) {
   SubmitWith(seq, sample->dataset, [&](Sample* slot) { swap(*slot, *sample); });
+}
+
+void Engine::SubmitSwapTo(int shard, std::uint64_t seq, Sample* sample) {
+  assert(shard == router_.ShardOf(sample->dataset));
+  SubmitToShard(static_cast<std::size_t>(shard), seq, [&](Sample* slot) { swap(*slot, *sample); });
 }
 
 void Engine::Forget(const std::vector<std::string>& datasets) {

@@ -39,6 +39,11 @@ class Engine {
   // The same without copying: *sample is swapped with the slot's, so the caller gets back the
   // storage of an applied report (contents unspecified) to decode the next report into.
   void SubmitSwap(std::uint64_t seq, Sample* sample);
+  // The same, to the shard ShardOf(sample->dataset) returned: a producer that keeps it per
+  // dataset saves hashing the name for every report.
+  void SubmitSwapTo(int shard, std::uint64_t seq, Sample* sample);
+  // The shard that owns a dataset (fixed for the engine's life).
+  int ShardOf(std::string_view dataset) const { return router_.ShardOf(dataset); }
   // Drops all state of these datasets, in order with the reports submitted before (used when a
   // Kafka partition is revoked: another instance owns them now).
   void Forget(const std::vector<std::string>& datasets);
@@ -66,6 +71,8 @@ class Engine {
   // Routes by dataset, lets fill(Sample*) write the slot, and hands a full batch over.
   template <class Fill>
   void SubmitWith(std::uint64_t seq, const std::string& dataset, Fill&& fill);
+  template <class Fill>
+  void SubmitToShard(std::size_t shard, std::uint64_t seq, Fill&& fill);
   void HandOver(std::size_t shard);
 
   EngineOptions options_;

@@ -234,6 +234,8 @@ void ReportConsumer::ForgetLastPartition() {
   last_rkt_ = nullptr;
   last_state_ = nullptr;
   last_key_ = nullptr;
+  // A PartitionState built after this may reuse a freed one's address.
+  for (auto& [name, track] : datasets_) track.recorded_on = nullptr;
 }
 
 void ReportConsumer::Handle(const rd_kafka_message_t* m) {
@@ -253,7 +255,10 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
   if (!rejection) {
     const auto [it, added] = datasets_.try_emplace(sample_.dataset);
     track = &it->second;
-    if (added) track->name = &it->first;
+    if (added) {
+      track->name = &it->first;
+      track->shard = engine_->ShardOf(it->first);
+    }
   }
   messages_read_.store(messages_read_.load(std::memory_order_relaxed) + 1,
                        std::memory_order_relaxed);
@@ -290,7 +295,10 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     track->dirty = true;
     dirty_tracks_.push_back(track);
   }
-  state.datasets.try_emplace(sample.dataset, true);  // no node built when already there
+  if (track->recorded_on != &state) {
+    state.datasets.try_emplace(sample.dataset, true);  // no node built when already there
+    track->recorded_on = &state;
+  }
   newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
   std::deque<HistoryMark>& marks = track->marks;
   if (marks.empty() || sample.ts_ms >= marks.back().ts_ms + kMarkEveryMs) {
@@ -302,7 +310,7 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
       open_.find(ReleaseRef{sample.dataset, sample.release}) == open_.end()) {
     open_.try_emplace({sample.dataset, sample.release}, OpenRelease{key, m->offset, sample.ts_ms});
   }
-  engine_->SubmitSwap(++seq_, &sample_);
+  engine_->SubmitSwapTo(track->shard, ++seq_, &sample_);
 }
 
 std::int64_t ReportConsumer::RebuildFrom(const std::string& state_key, std::int64_t next_offset,

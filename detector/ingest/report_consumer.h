@@ -133,7 +133,8 @@ class ReportConsumer {
   void Handle(const rd_kafka_message_t* m);
   // The state of m's partition (created on first sight); sets last_key_ to its "topic[p]" key.
   PartitionState& StateOf(const rd_kafka_message_t* m);
-  // Drops the cached partition of the last message (partitions_ is about to change).
+  // Drops the cached partition of the last message, and the tracks' recorded_on (partitions_ is
+  // about to change).
   void ForgetLastPartition();
   // Applies, delivers and commits. Returns false if something was not yet delivered (the commit
   // waits for the next checkpoint).
@@ -188,6 +189,10 @@ class ReportConsumer {
     DatasetCounters* counters = nullptr;  // null until the first PublishStats after it was seen
     DatasetCounters pending;              // not yet added to *counters
     bool dirty = false;                   // in dirty_tracks_
+    int shard = 0;                        // Engine::ShardOf(*name)
+    // The partition this dataset was last recorded on (PartitionState::datasets), so the record
+    // is not looked up again for every report.
+    const PartitionState* recorded_on = nullptr;
     std::deque<HistoryMark> marks;
   };
   std::unordered_map<std::string, DatasetTrack> datasets_;
