@@ -101,18 +101,28 @@ void BaselineTracker::UpdateBounds(PerMetric* m) {
   BitonicSort<kValueWindow>(s);
   const std::size_t mid = n / 2;
   const double median = s[mid];
-  constexpr double kNone = std::numeric_limits<double>::infinity();
-  std::size_t below = mid;  // s[below - 1] is the next value below the median
-  std::size_t above = mid;  // s[above] is the next one above
-  double deviation = 0;
-  for (std::size_t taken = 0; taken <= mid; ++taken) {
-    const double from_below = below > 0 ? std::abs(s[below - 1] - median) : kNone;
-    const double from_above = above < n ? std::abs(s[above] - median) : kNone;
-    const bool take_below = from_below < from_above;
-    deviation = take_below ? from_below : from_above;
-    below -= take_below ? 1 : 0;
-    above += take_below ? 0 : 1;
+  // The deviations below the median, nearest first, and those from it upwards: two ascending runs.
+  // The median absolute deviation is the (mid + 1)-th smallest of their union, found by a binary
+  // search for how many of it come from below (walking both runs outwards was a third of this
+  // function: a chain of dependent loads and compares).
+  const auto below = [&](std::size_t i) { return median - s[mid - 1 - i]; };
+  const auto above = [&](std::size_t j) { return s[mid + j] - median; };
+  const std::size_t k = mid + 1;
+  const std::size_t n_below = mid;
+  const std::size_t n_above = n - mid;
+  std::size_t lo = k > n_above ? k - n_above : 0;
+  std::size_t hi = std::min(k, n_below);
+  while (lo < hi) {
+    const std::size_t i = (lo + hi) / 2;
+    if (below(i) < above(k - i - 1)) {
+      lo = i + 1;
+    } else {
+      hi = i;
+    }
   }
+  const std::size_t from_above = k - lo;
+  double deviation = from_above > 0 ? above(from_above - 1) : 0.0;
+  if (lo > 0) deviation = std::max(deviation, below(lo - 1));
   const double robust_sd = 1.4826 * deviation;
   const double half_width = std::max(kClipSigmas * robust_sd, kMinClipHalfWidth);
   m->bounds = ClipBounds{median - half_width, median + half_width};
