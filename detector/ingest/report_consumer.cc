@@ -300,9 +300,10 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     track->recorded_on = &state;
   }
   newest_ts_ms_ = std::max(newest_ts_ms_, sample.ts_ms);
-  std::deque<HistoryMark>& marks = track->marks;
-  if (marks.empty() || sample.ts_ms >= marks.back().ts_ms + kMarkEveryMs) {
+  if (sample.ts_ms >= track->next_mark_ms) {
+    std::deque<HistoryMark>& marks = track->marks;
     marks.push_back({sample.ts_ms, m->offset});
+    track->next_mark_ms = sample.ts_ms + kMarkEveryMs;
     const std::int64_t keep = options_.max_rebuild_span_ms + options_.rebuild_history_ms;
     while (marks.size() > 1 && sample.ts_ms - marks.front().ts_ms > keep) marks.pop_front();
   }

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -194,6 +195,9 @@ class ReportConsumer {
     // is not looked up again for every report.
     const PartitionState* recorded_on = nullptr;
     std::deque<HistoryMark> marks;
+    // When the next mark is due: marks.back().ts_ms + kMarkEveryMs, kept here so that a report
+    // reads the deque only when it adds one (its last element was a cache miss per report).
+    std::int64_t next_mark_ms = std::numeric_limits<std::int64_t>::min();
   };
   std::unordered_map<std::string, DatasetTrack> datasets_;
   // Reports are counted in messages_read_/messages_accepted_ and the tracks' pending counters
