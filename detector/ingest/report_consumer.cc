@@ -198,6 +198,7 @@ void ReportConsumer::ForgetRevoked() {
     for (auto o = open_.begin(); o != open_.end();) {
       o = o->second.state_key == key ? open_.erase(o) : std::next(o);
     }
+    ForgetOpenReleases();
   }
   revoked_.clear();
   if (forget.empty()) return;
@@ -208,6 +209,10 @@ void ReportConsumer::ForgetRevoked() {
   }
   engine_->Forget(forget);
   engine_->Flush();
+}
+
+void ReportConsumer::ForgetOpenReleases() {
+  for (auto& [name, track] : datasets_) track.open_release.clear();
 }
 
 ReportConsumer::PartitionState& ReportConsumer::StateOf(const rd_kafka_message_t* m) {
@@ -307,9 +312,12 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     const std::int64_t keep = options_.max_rebuild_span_ms + options_.rebuild_history_ms;
     while (marks.size() > 1 && sample.ts_ms - marks.front().ts_ms > keep) marks.pop_front();
   }
-  if (sample.arm == Arm::kCanary &&
-      open_.find(ReleaseRef{sample.dataset, sample.release}) == open_.end()) {
-    open_.try_emplace({sample.dataset, sample.release}, OpenRelease{key, m->offset, sample.ts_ms});
+  if (sample.arm == Arm::kCanary && track->open_release != sample.release) {
+    if (open_.find(ReleaseRef{sample.dataset, sample.release}) == open_.end()) {
+      open_.try_emplace({sample.dataset, sample.release},
+                        OpenRelease{key, m->offset, sample.ts_ms});
+    }
+    track->open_release = sample.release;
   }
   engine_->SubmitSwapTo(track->shard, ++seq_, &sample_);
 }
@@ -350,6 +358,7 @@ bool ReportConsumer::Checkpoint(bool sync) {
   for (auto it = open_.begin(); it != open_.end();) {
     it = open_now.count(it->first) ? std::next(it) : open_.erase(it);
   }
+  ForgetOpenReleases();
 
   PartitionList commit(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
   for (auto& [key, state] : partitions_) {

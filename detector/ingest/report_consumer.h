@@ -129,6 +129,8 @@ class ReportConsumer {
                           rd_kafka_topic_partition_list_t* parts, void* opaque);
   void Assign(rd_kafka_topic_partition_list_t* parts);
   void Revoke(rd_kafka_topic_partition_list_t* parts);
+  // Clears every track's open_release (open_ is losing entries).
+  void ForgetOpenReleases();
   // Drops the state of revoked partitions that the last assignment did not give back.
   void ForgetRevoked();
   void Handle(const rd_kafka_message_t* m);
@@ -198,6 +200,9 @@ class ReportConsumer {
     // When the next mark is due: marks.back().ts_ms + kMarkEveryMs, kept here so that a report
     // reads the deque only when it adds one (its last element was a cache miss per report).
     std::int64_t next_mark_ms = std::numeric_limits<std::int64_t>::min();
+    // A release of this dataset that open_ holds (empty: none known), so a canary report of it
+    // does not look open_ up again; cleared whenever open_ loses entries.
+    std::string open_release;
   };
   std::unordered_map<std::string, DatasetTrack> datasets_;
   // Reports are counted in messages_read_/messages_accepted_ and the tracks' pending counters
