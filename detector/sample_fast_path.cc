@@ -239,33 +239,29 @@ bool ReadCommonReport(std::string_view document, const DecoderOptions& options,
     }
     if ((seen & field) != 0) return false;  // simdjson's path rejects the second one
     seen |= field;
+    // The string fields are checked once all are known (a release's rule depends on the arm).
+    std::string_view* const text = field == kDataset   ? &dataset
+                                   : field == kArm     ? &arm
+                                   : field == kRelease ? &release
+                                   : field == kLoadId  ? &load_id
+                                   : field == kSchema  ? &schema
+                                                       : nullptr;
+    if (text != nullptr) {
+      if (!in.String(text)) return false;
+      continue;
+    }
     switch (field) {
       case kV: {
         std::uint64_t v = 0;
         if (!in.Unsigned(&v) || v != 1) return false;
         break;
       }
-      case kDataset:
-        if (!in.String(&dataset)) return false;
-        break;
-      case kArm:
-        if (!in.String(&arm)) return false;
-        break;
-      case kRelease:
-        if (!in.String(&release)) return false;
-        break;
-      case kLoadId:
-        if (!in.String(&load_id)) return false;
-        break;
-      case kSchema:
-        if (!in.String(&schema)) return false;
-        break;
       case kTs: {
         std::int64_t ms = 0;
         if (in.Peek() == '"') {
-          std::string_view text;
-          if (!in.String(&text)) return false;
-          const auto parsed = ParseTimestampMs(text);
+          std::string_view rfc3339;
+          if (!in.String(&rfc3339)) return false;
+          const auto parsed = ParseTimestampMs(rfc3339);
           if (!parsed) return false;
           ms = *parsed;
         } else {
