@@ -6,7 +6,7 @@
 # Stages, each timed; the first failure stops the run with a non-zero exit:
 #   1. scripts/install-deps.sh
 #   2. Release build (build/), then ctest: unit, statistical, integration and e2e tests, then
-#      scripts/check-deploy.sh (promtool / amtool on deploy/), scripts/fuzz-rules.sh 30
+#      scripts/check-deploy.sh (promtool / amtool on deploy/), scripts/fuzz.sh rules 30 and decoder 30
 #   3. ASan+UBSan build (build-asan/) of the unit tests (core, rules, Kafka daemon), ctest -L unit
 #   4. TSan build (build-tsan/) of the unit tests, then the concurrency tests:
 #      engine, shards, HTTP server, gate, actions
@@ -110,7 +110,8 @@ stage "install dependencies" bash scripts/install-deps.sh
 stage "build release" build release build
 stage --tests "ctest release: unit, statistical, integration" ctest_run release build
 stage "deploy: promtool check/test rules, amtool check-config" bash scripts/check-deploy.sh
-stage "fuzz the rules parser (libFuzzer, 30 s)" bash scripts/fuzz-rules.sh 30
+stage "fuzz the rules parser (libFuzzer, 30 s)" bash scripts/fuzz.sh rules 30
+stage "fuzz the report decoder against simdjson (libFuzzer, 30 s)" bash scripts/fuzz.sh decoder 30
 
 if [[ $quick -eq 0 ]]; then
   # The Kafka daemon's fault test runs here (librdkafka starts C11 threads, which GCC 12's TSan
