@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "detector/sample_fast_path.h"
+#include "detector/sample_fields.h"
 #include "detector/sample_rules.h"
 #include "detector/timestamp.h"
 
@@ -18,25 +19,7 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-enum Field : std::uint8_t {
-  kV,
-  kDataset,
-  kArm,
-  kRelease,
-  kLoadId,
-  kTs,
-  kRows,
-  kFreshness,
-  kNulls,
-  kDuplicates,
-  kSchema,
-  kFieldCount,
-};
-
-constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "v",    "dataset",     "arm",   "release",    "load_id", "ts",
-    "rows", "freshness_s", "nulls", "duplicates", "schema",
-};
+using namespace sample_fields;  // NOLINT: the field names read as the contract table
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(RejectReason::kCount)>
     kReasonNames = {
@@ -157,9 +140,8 @@ class Validator {
  private:
   std::optional<Rejection> Collect(simdjson::dom::object root) {
     for (const auto field : root) {
-      const auto it = std::find(kFieldNames.begin(), kFieldNames.end(), field.key);
-      if (it == kFieldNames.end()) continue;  // unknown fields are ignored (design §2)
-      const auto f = static_cast<Field>(it - kFieldNames.begin());
+      const Field f = FieldOf(field.key);
+      if (f == kFieldCount) continue;  // unknown fields are ignored (design §2)
       // simdjson keeps both members of {"rows":1,"rows":2}; picking either would let two
       // consumers of the same report disagree, so neither is picked.
       if (seen_[f]) {

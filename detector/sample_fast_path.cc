@@ -11,56 +11,18 @@
 #endif
 
 #include "detector/sample_decoder.h"
+#include "detector/sample_fields.h"
 #include "detector/sample_rules.h"
 #include "detector/timestamp.h"
 
 namespace canaryd {
 namespace {
 
-// The known fields, as bits of a mask of those seen.
-enum FieldBit : std::uint32_t {
-  kV = 1u << 0,
-  kDataset = 1u << 1,
-  kArm = 1u << 2,
-  kRelease = 1u << 3,
-  kLoadId = 1u << 4,
-  kTs = 1u << 5,
-  kRows = 1u << 6,
-  kFreshness = 1u << 7,
-  kNulls = 1u << 8,
-  kDuplicates = 1u << 9,
-  kSchema = 1u << 10,
-  kUnknown = 0,
-};
-constexpr std::uint32_t kRequired = kV | kDataset | kArm | kLoadId | kTs | kRows;
+using namespace sample_fields;  // NOLINT: the field names read as the contract table
 
-FieldBit FieldOf(std::string_view key) {
-  // On the length first: one comparison per key instead of a search of the names.
-  switch (key.size()) {
-    case 1:
-      return key == "v" ? kV : kUnknown;
-    case 2:
-      return key == "ts" ? kTs : kUnknown;
-    case 3:
-      return key == "arm" ? kArm : kUnknown;
-    case 4:
-      return key == "rows" ? kRows : kUnknown;
-    case 5:
-      return key == "nulls" ? kNulls : kUnknown;
-    case 6:
-      return key == "schema" ? kSchema : kUnknown;
-    case 7:
-      if (key == "dataset") return kDataset;
-      if (key == "release") return kRelease;
-      return key == "load_id" ? kLoadId : kUnknown;
-    case 10:
-      return key == "duplicates" ? kDuplicates : kUnknown;
-    case 11:
-      return key == "freshness_s" ? kFreshness : kUnknown;
-    default:
-      return kUnknown;
-  }
-}
+constexpr std::uint32_t Bit(Field f) { return 1u << f; }
+constexpr std::uint32_t kRequired =
+    Bit(kV) | Bit(kDataset) | Bit(kArm) | Bit(kLoadId) | Bit(kTs) | Bit(kRows);
 
 // Reads one document front to back. Every method returns false when the input is not of the
 // common shape; the caller then gives up on the whole document.
@@ -232,13 +194,13 @@ bool ReadCommonReport(std::string_view document, const DecoderOptions& options,
   do {
     std::string_view key;
     if (!in.String(&key) || !in.Consume(':')) return false;
-    const FieldBit field = FieldOf(key);
-    if (field == kUnknown) {
+    const Field field = FieldOf(key);
+    if (field == kFieldCount) {
       if (!in.SkipUnknown()) return false;
       continue;
     }
-    if ((seen & field) != 0) return false;  // simdjson's path rejects the second one
-    seen |= field;
+    if ((seen & Bit(field)) != 0) return false;  // simdjson's path rejects the second one
+    seen |= Bit(field);
     // The string fields are checked once all are known (a release's rule depends on the arm).
     std::string_view* const text = field == kDataset   ? &dataset
                                    : field == kArm     ? &arm
@@ -330,11 +292,11 @@ bool ReadCommonReport(std::string_view document, const DecoderOptions& options,
     return false;
   }
   const bool canary = out->arm == Arm::kCanary;
-  if ((seen & kRelease) == 0 ? canary : !Bounded(release, max, /*allow_empty=*/!canary)) {
+  if ((seen & Bit(kRelease)) == 0 ? canary : !Bounded(release, max, /*allow_empty=*/!canary)) {
     return false;
   }
   if (!Bounded(load_id, max, /*allow_empty=*/false) || !Bounded(schema, max, true)) return false;
-  if (max_nulls > rows || ((seen & kDuplicates) != 0 && duplicates > rows)) return false;
+  if (max_nulls > rows || ((seen & Bit(kDuplicates)) != 0 && duplicates > rows)) return false;
   out->nulls.resize(columns);
   if (AnyDuplicateColumn(out->nulls, scratch)) return false;
 
@@ -343,7 +305,7 @@ bool ReadCommonReport(std::string_view document, const DecoderOptions& options,
   out->load_id.assign(load_id);
   out->schema.assign(schema);
   out->rows = rows;
-  if ((seen & kDuplicates) != 0) {
+  if ((seen & Bit(kDuplicates)) != 0) {
     out->duplicates = duplicates;
   } else {
     out->duplicates.reset();

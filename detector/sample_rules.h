@@ -2,16 +2,12 @@
 // path (sample_decoder.cc) and the one-pass reader of common reports (sample_fast_path.cc).
 #pragma once
 
-#include <algorithm>
+#include <compare>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
 #include "detector/sample.h"
-
-// Inlined: column names are a few bytes; a call would cost more than the hash.
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 namespace canaryd {
 
@@ -47,22 +43,11 @@ inline bool AllDatasetChars(std::string_view s) {
   return bad == 0;
 }
 
-inline std::uint64_t ColumnNameHash(std::string_view name) {
-  return XXH3_64bits(name.data(), name.size());
-}
+std::uint64_t ColumnNameHash(std::string_view name);
 
 // Whether two of `nulls` share a name; `hashes` holds ColumnNameHash of each, in order (it is
 // sorted here). Names are compared only where their hashes agree: sorting the names themselves
 // was a third of decoding a 20-column report (memcmp on every comparison).
-inline bool AnyDuplicateColumn(const std::vector<ColumnNulls>& nulls,
-                               std::vector<ColumnHash>* hashes) {
-  std::sort(hashes->begin(), hashes->end());
-  for (std::size_t i = 1; i < hashes->size(); ++i) {
-    const ColumnHash& a = (*hashes)[i - 1];
-    const ColumnHash& b = (*hashes)[i];
-    if (a.hash == b.hash && nulls[a.index].column == nulls[b.index].column) return true;
-  }
-  return false;
-}
+bool AnyDuplicateColumn(const std::vector<ColumnNulls>& nulls, std::vector<ColumnHash>* hashes);
 
 }  // namespace canaryd

@@ -58,7 +58,7 @@ case $target in
     seeds=$repo/tests/fuzz/rules_corpus
     ;;
   decoder)
-    sources+=("$repo"/detector/{sample_decoder,sample_fast_path,timestamp}.cc
+    sources+=("$repo"/detector/{sample_decoder,sample_fast_path,sample_rules,timestamp}.cc
               "$repo/tests/fuzz/sample_decoder_fuzz.cc")
     headers=("$repo"/detector/*.h)
     binary=sample_decoder_fuzz

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "detector/sample_decoder.h"
+#include "tests/detector/same_sample.h"
 
 namespace canaryd {
 namespace {
@@ -42,21 +43,6 @@ std::vector<std::string> CommonReports() {
       R"("rows":7,"freshness_s":0.000001,"nulls":{"a":1,"aa":2,"aaa":3,"aaaa":4,"aaaaa":5,)"
       R"("aaaaaa":6,"aaaaaaa":7,"b":0,"bb":0,"bbb":0,"bbbb":0,"bbbbb":0}})",
   };
-}
-
-bool SameSample(const Sample& a, const Sample& b) {
-  const bool same_freshness =
-      a.freshness_s.has_value() == b.freshness_s.has_value() &&
-      (!a.freshness_s || std::memcmp(&*a.freshness_s, &*b.freshness_s, sizeof(double)) == 0);
-  if (a.nulls.size() != b.nulls.size()) return false;
-  for (std::size_t i = 0; i < a.nulls.size(); ++i) {
-    if (a.nulls[i].column != b.nulls[i].column || a.nulls[i].nulls != b.nulls[i].nulls) {
-      return false;
-    }
-  }
-  return a.dataset == b.dataset && a.arm == b.arm && a.release == b.release &&
-         a.load_id == b.load_id && a.ts_ms == b.ts_ms && a.rows == b.rows && same_freshness &&
-         a.duplicates == b.duplicates && a.schema == b.schema;
 }
 
 // Every document one byte away from `doc`: each byte deleted, replaced by, or preceded by each of

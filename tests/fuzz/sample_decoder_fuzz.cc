@@ -12,25 +12,7 @@
 
 #include "detector/sample_decoder.h"
 #include "detector/sample_fast_path.h"
-
-namespace {
-
-bool Same(const canaryd::Sample& a, const canaryd::Sample& b) {
-  if (a.nulls.size() != b.nulls.size()) return false;
-  for (std::size_t i = 0; i < a.nulls.size(); ++i) {
-    if (a.nulls[i].column != b.nulls[i].column || a.nulls[i].nulls != b.nulls[i].nulls) {
-      return false;
-    }
-  }
-  const bool same_freshness =
-      a.freshness_s.has_value() == b.freshness_s.has_value() &&
-      (!a.freshness_s || std::memcmp(&*a.freshness_s, &*b.freshness_s, sizeof(double)) == 0);
-  return a.dataset == b.dataset && a.arm == b.arm && a.release == b.release &&
-         a.load_id == b.load_id && a.ts_ms == b.ts_ms && a.rows == b.rows && same_freshness &&
-         a.duplicates == b.duplicates && a.schema == b.schema;
-}
-
-}  // namespace
+#include "tests/detector/same_sample.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view doc(reinterpret_cast<const char*>(data), size);
@@ -48,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size <= options.max_document_bytes &&
       canaryd::ReadCommonReport(doc, options, &scratch, &reused)) {
     canaryd::Sample expected;
-    if (simdjson_only.DecodeInto(doc, &expected).has_value() || !Same(reused, expected)) {
+    if (simdjson_only.DecodeInto(doc, &expected).has_value() ||
+        !canaryd::SameSample(reused, expected)) {
       std::abort();  // the reader accepted what simdjson rejects, or read it differently
     }
   }
