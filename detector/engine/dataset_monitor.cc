@@ -14,13 +14,9 @@ namespace canaryd {
 DatasetMonitor::DatasetMonitor(std::string dataset, const EngineOptions* options)
     : dataset_(std::move(dataset)), options_(options), deduper_(options->dedupe) {}
 
-DatasetContext DatasetMonitor::Context(const JudgeOptions* options) const {
+DatasetContext DatasetMonitor::Context(const Release& release) const {
+  const JudgeOptions* options = release.options ? release.options.get() : &options_->judge;
   return DatasetContext{options, &registry_, &baseline_};
-}
-
-const JudgeOptions* DatasetMonitor::OptionsOf(const std::string& release) const {
-  auto it = release_options_.find(release);
-  return it != release_options_.end() ? it->second.get() : &options_->judge;
 }
 
 ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseDatasetView>* decided,
@@ -42,49 +38,50 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
     newest_ts_ms_ = sample.ts_ms;
     Retire();
   }
-  registry_.Extract(sample, &values_);
-  const std::vector<LoadValue>& values = values_;
 
   if (sample.arm == Arm::kBaseline) {
-    std::vector<ReleaseJudge*> newly_decided;
-    for (auto& [name, judge] : releases_) {
-      if (judge->OnBaseline(sample, values, Context(OptionsOf(name)))) {
-        newly_decided.push_back(judge.get());
+    registry_.Extract(sample, &values_);
+    std::vector<Release*> newly_decided;
+    for (auto& [name, release] : releases_) {
+      if (release.judge->OnBaseline(sample, values_, Context(release))) {
+        newly_decided.push_back(&release);
       }
     }
-    baseline_.Add(sample, values);
-    for (ReleaseJudge* judge : newly_decided) {
-      const DatasetContext ctx = Context(OptionsOf(judge->release()));
-      judge->Freeze(ctx);
-      decided->push_back(judge->View(ctx));
+    baseline_.Add(sample, values_);
+    for (Release* release : newly_decided) {
+      const DatasetContext ctx = Context(*release);
+      release->judge->Freeze(ctx);
+      decided->push_back(release->judge->View(ctx));
     }
     return ApplyOutcome::kApplied;
   }
 
-  if (retired_.contains(sample.release)) return ApplyOutcome::kAfterDecision;
   auto it = releases_.find(sample.release);
   if (it == releases_.end()) {
-    if (rules != nullptr) {
-      release_options_.emplace(sample.release, std::make_unique<const JudgeOptions>(
-                                                   rules->ForColumns(dataset_, sample.nulls)));
-    }
-    it = releases_
-             .emplace(sample.release,
-                      std::make_unique<ReleaseJudge>(sample.release, dataset_, sample.ts_ms))
-             .first;
+    // Retired releases are not in releases_, so only a release not open here is looked up.
+    if (retired_.contains(sample.release)) return ApplyOutcome::kAfterDecision;
+    Release release{std::make_unique<ReleaseJudge>(sample.release, dataset_, sample.ts_ms),
+                    rules != nullptr ? std::make_unique<const JudgeOptions>(
+                                           rules->ForColumns(dataset_, sample.nulls))
+                                     : nullptr};
+    it = releases_.emplace(sample.release, std::move(release)).first;
   }
-  ReleaseJudge& judge = *it->second;
-  if (!judge.open()) return ApplyOutcome::kAfterDecision;
-  const DatasetContext ctx = Context(OptionsOf(sample.release));
-  if (judge.OnCanary(sample, values, ctx)) {
-    judge.Freeze(ctx);
-    decided->push_back(judge.View(ctx));
+  Release& release = it->second;
+  // A decided release's reports change nothing: not even their metrics are worked out.
+  if (!release.judge->open()) return ApplyOutcome::kAfterDecision;
+  registry_.Extract(sample, &values_);
+  const DatasetContext ctx = Context(release);
+  if (release.judge->OnCanary(sample, values_, ctx)) {
+    release.judge->Freeze(ctx);
+    decided->push_back(release.judge->View(ctx));
   }
   return ApplyOutcome::kApplied;
 }
 
 void DatasetMonitor::AppendViews(std::vector<ReleaseDatasetView>* out) const {
-  for (const auto& [name, judge] : releases_) out->push_back(judge->View(Context(OptionsOf(name))));
+  for (const auto& [name, release] : releases_) {
+    out->push_back(release.judge->View(Context(release)));
+  }
 }
 
 std::shared_ptr<const std::vector<ReleaseDatasetView>> DatasetMonitor::Views() {
@@ -103,12 +100,11 @@ void DatasetMonitor::Retire() {
   if (newest_ts_ms_ < next_retire_check_ms_) return;
   next_retire_check_ms_ = newest_ts_ms_ + kRetireCheckEveryMs;
   std::erase_if(releases_, [&](const auto& entry) {
-    const ReleaseJudge& judge = *entry.second;
+    const ReleaseJudge& judge = *entry.second.judge;
     if (judge.open() || newest_ts_ms_ - judge.decided_at_ms() <= options_->retire_after_ms) {
       return false;
     }
     retired_.emplace(entry.first, judge.decided_at_ms());
-    release_options_.erase(entry.first);
     return true;
   });
   // The names of retired releases are kept (bounded) so a late canary report of one is not
@@ -123,7 +119,7 @@ void DatasetMonitor::Retire() {
 
 std::size_t DatasetMonitor::open_releases() const {
   std::size_t n = 0;
-  for (const auto& [name, judge] : releases_) n += judge->open() ? 1 : 0;
+  for (const auto& [name, release] : releases_) n += release.judge->open() ? 1 : 0;
   return n;
 }
 

@@ -49,8 +49,13 @@ class DatasetMonitor {
   std::size_t releases() const { return releases_.size(); }
 
  private:
-  DatasetContext Context(const JudgeOptions* options) const;
-  const JudgeOptions* OptionsOf(const std::string& release) const;
+  struct Release {
+    std::unique_ptr<ReleaseJudge> judge;
+    // Fixed when the release started (rules reloads do not change them); null: the engine's.
+    std::unique_ptr<const JudgeOptions> options;
+  };
+
+  DatasetContext Context(const Release& release) const;
   // Forgets releases decided more than retire_after_ms (this dataset's report time) ago.
   void Retire();
 
@@ -59,9 +64,7 @@ class DatasetMonitor {
   LoadDeduper deduper_;
   MetricRegistry registry_;
   BaselineTracker baseline_;
-  std::map<std::string, std::unique_ptr<ReleaseJudge>, std::less<>> releases_;
-  // Each release's options, fixed when it started (rules reloads do not change them).
-  std::map<std::string, std::unique_ptr<const JudgeOptions>, std::less<>> release_options_;
+  std::map<std::string, Release, std::less<>> releases_;
   std::map<std::string, std::int64_t, std::less<>> retired_;  // release -> decided at
   std::int64_t newest_ts_ms_ = 0;
   std::int64_t next_retire_check_ms_ = 0;
