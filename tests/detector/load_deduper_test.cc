@@ -1,11 +1,14 @@
 #include "detector/load_deduper.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -277,6 +280,79 @@ TEST(LoadDeduperTest, RandomRedeliveryUnderPressureNeverCountsTwice) {
   for (const auto& [key, n] : firsts) EXPECT_EQ(n, 1) << key.second;
   EXPECT_GT(too_old, 0);  // the pressure was real
   EXPECT_GT(firsts.size(), 1000u);
+}
+
+// The memory's invariant written the slow, obvious way: every (arm, load_id, ts) at or above the
+// floor is kept, the floor follows the newest ts, and the cap drops the oldest ts whole.
+class ModelDeduper {
+ public:
+  explicit ModelDeduper(DedupeOptions options) : options_(options) {}
+
+  Delivery Observe(Arm arm, const std::string& load_id, std::int64_t ts) {
+    if (seen_ && ts < floor_) return Delivery::kTooOld;
+    if (!kept_.insert({ts, arm, load_id}).second) return Delivery::kDuplicate;
+    if (!seen_ || ts > newest_) {
+      seen_ = true;
+      newest_ = ts;
+      Raise(newest_ - options_.horizon_ms);
+    }
+    while (kept_.size() > options_.max_entries) Raise(std::get<0>(*kept_.begin()) + 1);
+    return Delivery::kFirst;
+  }
+  std::size_t size() const { return kept_.size(); }
+
+ private:
+  void Raise(std::int64_t floor) {
+    floor_ = std::max(floor_, floor);
+    while (!kept_.empty() && std::get<0>(*kept_.begin()) < floor_) kept_.erase(kept_.begin());
+  }
+  DedupeOptions options_;
+  std::set<std::tuple<std::int64_t, Arm, std::string>> kept_;
+  std::int64_t floor_ = 0;
+  std::int64_t newest_ = 0;
+  bool seen_ = false;
+};
+
+TEST(LoadDeduperTest, AgreesWithTheModelOnEveryReport) {
+  // Few ids and a narrow ts range, so redeliveries, shared milliseconds, reports far out of order
+  // (beyond the walk from the back) and the same id at another ts are all common.
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937_64 rng(seed);
+    const DedupeOptions options{.horizon_ms = 50 + static_cast<std::int64_t>(seed % 4) * 100,
+                                .max_entries = seed % 2 == 0 ? 40u : 100000u};
+    LoadDeduper dedupe(options);
+    ModelDeduper model(options);
+    std::int64_t clock = 1'795'000'000'000;
+    std::uniform_int_distribution<int> id(0, 60);
+    std::uniform_int_distribution<std::int64_t> step(0, 3);
+    std::uniform_int_distribution<std::int64_t> behind(0, 2 * options.horizon_ms);
+    std::vector<Delivered> sent;
+    std::array<int, 3> outcomes{};
+    for (int i = 0; i < 20000; ++i) {
+      Delivered d;
+      if (!sent.empty() && rng() % 4 == 0) {
+        // A redelivery of one of the last 200 reports, maybe from behind the floor by now.
+        d = sent[sent.size() - 1 - rng() % std::min<std::size_t>(sent.size(), 200)];
+      } else {
+        clock += step(rng);
+        d.arm = rng() % 2 == 0 ? Arm::kBaseline : Arm::kCanary;
+        d.load_id = "load-" + std::to_string(id(rng));
+        d.ts_ms = rng() % 4 == 0 ? clock - behind(rng) : clock;
+        sent.push_back(d);
+      }
+      const Arm arm = d.arm;
+      const std::string& load_id = d.load_id;
+      const std::int64_t ts = d.ts_ms;
+      const Delivery got = dedupe.Observe(arm, load_id, ts);
+      ASSERT_EQ(got, model.Observe(arm, load_id, ts)) << "seed " << seed << " report " << i;
+      ASSERT_EQ(dedupe.size(), model.size()) << "seed " << seed << " report " << i;
+      ++outcomes[static_cast<std::size_t>(got)];
+    }
+    // Every answer was exercised.
+    EXPECT_GT(outcomes[0], 1000) << seed;
+    EXPECT_GT(outcomes[1], 100) << seed;
+    EXPECT_GT(outcomes[2], 100) << seed;
+  }
 }
 
 }  // namespace
