@@ -12,9 +12,6 @@ namespace {
 
 constexpr std::int64_t kMinTs = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxTs = std::numeric_limits<std::int64_t>::max();
-// A report this many places or fewer behind the newest is placed by a walk from the back (in
-// cache) rather than a binary search over the whole memory (a cold line per step).
-constexpr std::size_t kNearBack = 16;
 
 }  // namespace
 
@@ -23,20 +20,11 @@ LoadDeduper::LoadDeduper(DedupeOptions options)
   options_.horizon_ms = std::max<std::int64_t>(options_.horizon_ms, 0);
 }
 
-std::uint64_t LoadDeduper::FingerprintOf(Arm arm, std::string_view load_id) {
+LoadDeduper::Fingerprint LoadDeduper::FingerprintOf(Arm arm, std::string_view load_id) {
   // The arm is the seed: the two arms' fingerprints of one load_id are unrelated.
-  return XXH3_64bits_withSeed(load_id.data(), load_id.size(), arm == Arm::kCanary ? 1 : 0);
-}
-
-std::deque<LoadDeduper::Entry>::const_iterator LoadDeduper::LowerBound(const Entry& e) const {
-  auto it = entries_.end();
-  for (std::size_t walked = 0; walked < kNearBack; ++walked) {
-    if (it == entries_.begin()) return it;
-    const auto before = std::prev(it);
-    if (*before < e) return it;
-    it = before;
-  }
-  return std::lower_bound(entries_.begin(), it, e);
+  const XXH128_hash_t h =
+      XXH3_128bits_withSeed(load_id.data(), load_id.size(), arm == Arm::kCanary ? 1 : 0);
+  return Fingerprint{h.low64, h.high64};
 }
 
 Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts_ms) {
@@ -44,13 +32,21 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
   // pruned yet.
   if (ts_ms < floor_ms_) return Delivery::kTooOld;
 
-  const Entry e{ts_ms, FingerprintOf(arm, load_id)};
-  if (entries_.empty() || entries_.back() < e) {
-    entries_.push_back(e);
-  } else {
-    const auto at = LowerBound(e);
-    if (at != entries_.end() && *at == e) return Delivery::kDuplicate;
-    entries_.insert(at, e);
+  const Fingerprint id = FingerprintOf(arm, load_id);
+  Delivery delivery = Delivery::kDuplicate;
+  if (ids_.insert(id).second) {
+    // Built in place from registers: a local Expiry pushed by copy was written as two stores and
+    // read back as one overlapping load, a store-forwarding stall that was half of this function.
+    if (expiry_.empty() || ts_ms >= expiry_.back().ts_ms) {
+      expiry_.emplace_back(ts_ms, id);
+    } else {
+      // Late: after the entries of the same ts, so the order stays ascending.
+      const auto at =
+          std::upper_bound(expiry_.begin(), expiry_.end(), ts_ms,
+                           [](std::int64_t ts, const Expiry& e) { return ts < e.ts_ms; });
+      expiry_.emplace(at, ts_ms, id);
+    }
+    delivery = Delivery::kFirst;
   }
 
   if (!seen_any_ || ts_ms > newest_ms_) {
@@ -60,26 +56,29 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
     RaiseFloor(newest_ms_ < kMinTs + horizon ? kMinTs : newest_ms_ - horizon);
   }
   EvictOverCapacity();
-  return Delivery::kFirst;
+  return delivery;
 }
 
-bool LoadDeduper::Contains(Arm arm, std::string_view load_id, std::int64_t ts_ms) const {
+bool LoadDeduper::Contains(Arm arm, std::string_view load_id) const {
   // Pruning is eager whenever the floor rises, so every remembered entry is unexpired.
-  const Entry e{ts_ms, FingerprintOf(arm, load_id)};
-  const auto at = LowerBound(e);
-  return at != entries_.end() && *at == e;
+  return ids_.contains(FingerprintOf(arm, load_id));
+}
+
+void LoadDeduper::PopOldest() {
+  ids_.erase(expiry_.front().id);
+  expiry_.pop_front();
 }
 
 void LoadDeduper::RaiseFloor(std::int64_t floor_ms) {
   if (floor_ms <= floor_ms_) return;
   floor_ms_ = floor_ms;
-  while (!entries_.empty() && entries_.front().ts_ms < floor_ms_) entries_.pop_front();
+  while (!expiry_.empty() && expiry_.front().ts_ms < floor_ms_) PopOldest();
 }
 
 void LoadDeduper::EvictOverCapacity() {
-  while (size() > options_.max_entries && !entries_.empty()) {
-    const std::int64_t evicted_ts = entries_.front().ts_ms;
-    entries_.pop_front();
+  while (size() > options_.max_entries && !expiry_.empty()) {
+    const std::int64_t evicted_ts = expiry_.front().ts_ms;
+    PopOldest();
     // Just past the evicted ts, so a redelivery of the evicted load is kTooOld instead of a second
     // kFirst. Entries sharing that ts fall below the new floor and go too: keeping them would
     // leave a ts that is both too old and remembered, and their redeliveries are kTooOld anyway.
@@ -88,10 +87,13 @@ void LoadDeduper::EvictOverCapacity() {
 }
 
 std::size_t LoadDeduper::MemoryBytes() const {
-  // libstdc++'s deque holds its elements in 512-byte blocks, plus a map of block pointers.
-  constexpr std::size_t kPerBlock = 512 / sizeof(Entry);
-  const std::size_t blocks = entries_.size() / kPerBlock + 1;
-  return sizeof(*this) + blocks * (512 + sizeof(void*));
+  // A slot per fingerprint plus a control byte, at the table's capacity rather than its size.
+  std::size_t bytes = sizeof(*this) + ids_.capacity() * (sizeof(Fingerprint) + 1);
+  // A deque holds its elements in 512-byte blocks, plus a map of block pointers.
+  constexpr std::size_t kPerBlock = 512 / sizeof(Expiry);
+  const std::size_t blocks = expiry_.size() / kPerBlock + 1;
+  bytes += blocks * (512 + sizeof(void*));
+  return bytes;
 }
 
 }  // namespace canaryd

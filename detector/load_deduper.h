@@ -3,11 +3,12 @@
 // Time is the reports' ts, never the wall clock, so replay rebuilds the same answers.
 #pragma once
 
-#include <compare>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <string_view>
+
+#include <absl/container/flat_hash_set.h>
 
 #include "detector/sample.h"
 
@@ -34,18 +35,14 @@ enum class Delivery : std::uint8_t {
 // with it, or the invariant would break for them). A redelivery is assumed to carry its original
 // ts, as the contract's (dataset, arm, load_id) key implies the same report.
 //
-// The memory is one sequence of (ts, fingerprint) in ascending order, where the fingerprint is a
-// 64-bit hash of (arm, load_id) (XXH3). Reports arrive nearly in ts order, so a new load is
-// appended at the back and the oldest leaves from the front: both ends stay in cache, and a
-// report touches a line or two of it. The hash set this replaced (128-bit fingerprints, an
-// insert and an erase per report at random places in ~20 MB over 200 datasets) evicted the
-// judges' state from the cache: turning dedupe off made `replay_1shard` 20% cheaper.
+// A load is remembered by a 128-bit fingerprint of (arm, load_id) (XXH3-128), not by its id:
+// two different loads of one dataset would have to collide in 128 bits for the second to be
+// taken for a redelivery, about 1e-30 for a full memory of 20,000 loads. Keeping the ids
+// themselves cost a node, often a string allocation and a chain of pointer hops per report
+// (~20% of a shard's time end to end, thread_profile.py) and ~135 B per entry.
 //
-// Because the ts is part of the key, a first delivery is taken for a redelivery only if another
-// remembered load of the dataset finished in the same millisecond and has the same 64-bit
-// fingerprint: at most (loads sharing that millisecond) x 2^-64, ~1e-19 for a pair.
-//
-// Memory: 16 bytes per remembered load (and the deque's block map); MemoryBytes() estimates it.
+// Memory: per remembered load, a 16-byte slot and a control byte in the table (up to 2x at low
+// load) and a 24-byte expiry entry: ~45-60 B; MemoryBytes() estimates it.
 class LoadDeduper {
  public:
   explicit LoadDeduper(DedupeOptions options = {});
@@ -53,32 +50,45 @@ class LoadDeduper {
   // Records (arm, load_id) at report time ts_ms. kTooOld: ts_ms is older than the floor (the
   // newest ts seen - horizon, or an eviction's ts), so a redelivery could no longer be
   // recognised; the caller must drop it rather than risk counting it twice. Reports may arrive
-  // out of ts order: anything at or above the floor is judged exactly (a report far out of order
-  // costs a binary search and an insert in the middle of the sequence).
+  // out of ts order: anything at or above the floor is judged exactly.
   Delivery Observe(Arm arm, std::string_view load_id, std::int64_t ts_ms);
 
-  // Seen at ts_ms and not yet expired.
-  bool Contains(Arm arm, std::string_view load_id, std::int64_t ts_ms) const;
+  // Seen and not yet expired.
+  bool Contains(Arm arm, std::string_view load_id) const;
 
-  std::size_t size() const { return entries_.size(); }
-  // Approximate heap bytes held: the entries' blocks and the deque's map of them.
+  std::size_t size() const { return ids_.size(); }
+  // Approximate heap bytes held: the table's slots and control bytes and the expiry order.
   std::size_t MemoryBytes() const;
 
  private:
-  struct Entry {
-    std::int64_t ts_ms;
-    std::uint64_t fingerprint;
-    auto operator<=>(const Entry&) const = default;
+  struct Fingerprint {
+    std::uint64_t low;
+    std::uint64_t high;
+    bool operator==(const Fingerprint&) const = default;
   };
-  static std::uint64_t FingerprintOf(Arm arm, std::string_view load_id);
-  // Where e is, or would go, in entries_.
-  std::deque<Entry>::const_iterator LowerBound(const Entry& e) const;
+  // The fingerprint is already a uniform hash; abseil takes its 7 low bits for the control byte
+  // and the rest for the probe start.
+  struct FingerprintHash {
+    std::size_t operator()(const Fingerprint& f) const noexcept { return f.low; }
+  };
+  static Fingerprint FingerprintOf(Arm arm, std::string_view load_id);
 
+  struct Expiry {
+    Expiry(std::int64_t ts, Fingerprint fingerprint) : ts_ms(ts), id(fingerprint) {}
+    std::int64_t ts_ms;
+    Fingerprint id;
+  };
+
+  void PopOldest();
   void RaiseFloor(std::int64_t floor_ms);
   void EvictOverCapacity();
 
   DedupeOptions options_;
-  std::deque<Entry> entries_;  // ascending (ts, fingerprint), no two equal
+  absl::flat_hash_set<Fingerprint, FingerprintHash> ids_;
+  // Ascending ts. Reports arrive nearly in ts order, so a new entry goes at the back or a few
+  // places before it; the oldest leaves from the front (a heap cost more per report, and touched
+  // memory all over).
+  std::deque<Expiry> expiry_;
   std::int64_t floor_ms_;
   std::int64_t newest_ms_;
   bool seen_any_ = false;

@@ -32,14 +32,14 @@ TEST(LoadDeduperTest, ArmsAreSeparateKeys) {
   // Shadow mode: both arms process the same load, and each arm's report counts once.
   LoadDeduper dedupe;
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "load-1", 1000), Delivery::kFirst);
-  EXPECT_FALSE(dedupe.Contains(Arm::kBaseline, "load-1", 1000));
+  EXPECT_FALSE(dedupe.Contains(Arm::kBaseline, "load-1"));
   EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "load-1", 1000), Delivery::kFirst);
-  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "load-1", 1000));
-  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "load-1", 1000));
+  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "load-1"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "load-1"));
   EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "load-1", 1000), Delivery::kDuplicate);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "load-1", 1000), Delivery::kDuplicate);
   EXPECT_EQ(dedupe.size(), 2u);
-  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "load-2", 1000));
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "load-2"));
 }
 
 TEST(LoadDeduperTest, ExpiresByReportTimeHorizon) {
@@ -47,12 +47,12 @@ TEST(LoadDeduperTest, ExpiresByReportTimeHorizon) {
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kFirst);
   EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "b", 1000), Delivery::kFirst);
   // Exactly one horizon behind the newest is still remembered.
-  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "a", 0));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "a"));
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kDuplicate);
 
   EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "c", 1001), Delivery::kFirst);
-  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a", 0));
-  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "b", 1000));
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "b"));
   EXPECT_EQ(dedupe.size(), 2u);
   // Forgotten, so a redelivery can no longer be told from a first delivery: dropped.
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kTooOld);
@@ -63,7 +63,7 @@ TEST(LoadDeduperTest, TooOldIsNotRecorded) {
   LoadDeduper dedupe({.horizon_ms = 1000, .max_entries = 100});
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "new", 10000), Delivery::kFirst);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "late", 8999), Delivery::kTooOld);
-  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "late", 8999));
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "late"));
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "late", 8999), Delivery::kTooOld);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "on-the-edge", 9000), Delivery::kFirst);
   EXPECT_EQ(dedupe.size(), 2u);
@@ -81,40 +81,13 @@ TEST(LoadDeduperTest, OutOfOrderWithinHorizon) {
   EXPECT_EQ(dedupe.size(), 3u);
 }
 
-TEST(LoadDeduperTest, FarOutOfOrderAndSharedTimestamps) {
-  // Placed by the binary search (more than a walk from the back away) and by the walk, with
-  // several loads in one millisecond: each is remembered exactly, wherever it landed.
-  LoadDeduper dedupe({.horizon_ms = kHour, .max_entries = 1000});
-  for (int i = 0; i < 100; ++i) {
-    ASSERT_EQ(dedupe.Observe(Arm::kBaseline, "b" + std::to_string(i), 1000 + i * 10),
-              Delivery::kFirst);
-  }
-  for (int i = 0; i < 100; ++i) {
-    ASSERT_EQ(dedupe.Observe(Arm::kCanary, "c" + std::to_string(i), 1000 + (i % 7) * 10 + 5),
-              Delivery::kFirst);
-    ASSERT_EQ(dedupe.Observe(Arm::kCanary, "s" + std::to_string(i), 1500), Delivery::kFirst);
-  }
-  EXPECT_EQ(dedupe.size(), 300u);
-  for (int i = 0; i < 100; ++i) {
-    EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "b" + std::to_string(i), 1000 + i * 10),
-              Delivery::kDuplicate);
-    EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c" + std::to_string(i), 1000 + (i % 7) * 10 + 5),
-              Delivery::kDuplicate);
-    EXPECT_EQ(dedupe.Observe(Arm::kCanary, "s" + std::to_string(i), 1500), Delivery::kDuplicate);
-    // The same id at another ts, or on the other arm, is another key.
-    EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "b" + std::to_string(i), 1000 + i * 10));
-    EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "s" + std::to_string(i), 1501));
-  }
-  EXPECT_EQ(dedupe.size(), 300u);
-}
-
 TEST(LoadDeduperTest, LateArrivalsExpireInTsOrderNotArrivalOrder) {
   LoadDeduper dedupe({.horizon_ms = 100, .max_entries = 100});
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "late", 100), Delivery::kFirst);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "early", 50), Delivery::kFirst);  // arrives second
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "now", 160), Delivery::kFirst);   // floor 60
-  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "early", 50));
-  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "late", 100));
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "early"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "late"));
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "late", 100), Delivery::kDuplicate);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "early", 50), Delivery::kTooOld);
 }
@@ -125,8 +98,8 @@ TEST(LoadDeduperTest, RedeliveryDoesNotExtendMemory) {
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "b", 900), Delivery::kFirst);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kDuplicate);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c", 1500), Delivery::kFirst);
-  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a", 0));
-  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "b", 900));
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "b"));
 }
 
 TEST(LoadDeduperTest, MaxEntriesEvictsOldestAndRaisesFloor) {
@@ -136,10 +109,10 @@ TEST(LoadDeduperTest, MaxEntriesEvictsOldestAndRaisesFloor) {
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c", 30), Delivery::kFirst);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "d", 40), Delivery::kFirst);
   EXPECT_EQ(dedupe.size(), 3u);
-  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a", 10));
-  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "b", 20));
-  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "c", 30));
-  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "d", 40));
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "b"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "c"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "d"));
   // Well inside the time horizon, but its memory was given up: never a second kFirst.
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kTooOld);
   EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "b", 20), Delivery::kDuplicate);
@@ -152,7 +125,7 @@ TEST(LoadDeduperTest, EntryEvictedOnArrivalStillCountsOnce) {
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c", 30), Delivery::kFirst);
   // The oldest entry is the one just added: it is counted, then forgotten behind the floor.
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kFirst);
-  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a", 10));
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "a"));
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 10), Delivery::kTooOld);
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "b", 20), Delivery::kDuplicate);
   EXPECT_EQ(dedupe.size(), 2u);
@@ -196,19 +169,20 @@ TEST(LoadDeduperTest, LongIdsAndMemoryAccounting) {
     for (int i = 0; i < 10000; ++i) {
       EXPECT_EQ(dedupe.Observe(Arm::kCanary, prefix + std::to_string(i), 500), Delivery::kFirst);
     }
-    EXPECT_TRUE(dedupe.Contains(Arm::kCanary, prefix + "9999", 500));
-    EXPECT_FALSE(dedupe.Contains(Arm::kCanary, prefix + "10000", 500));
+    EXPECT_TRUE(dedupe.Contains(Arm::kCanary, prefix + "9999"));
+    EXPECT_FALSE(dedupe.Contains(Arm::kCanary, prefix + "10000"));
     const std::size_t full_bytes = dedupe.MemoryBytes();
     // Everything expires once the newest report is a horizon further on.
     EXPECT_EQ(dedupe.Observe(Arm::kCanary, "later", 2000), Delivery::kFirst);
     EXPECT_EQ(dedupe.size(), 1u);
     return static_cast<double>(full_bytes - empty_bytes) / 10000.0;
   };
-  // A 16-byte (ts, fingerprint) entry in 512-byte blocks: ~16 bytes, whatever the id's length.
+  // A 16-byte fingerprint and a control byte per slot (the table at 61% of its capacity here)
+  // and a 24-byte expiry entry: ~50 bytes, whatever the id's length.
   const double long_ids = per_entry_bytes(std::string(150, 'p'));
   const double short_ids = per_entry_bytes("p");
-  EXPECT_GE(long_ids, 16.0);
-  EXPECT_LT(long_ids, 17.0);
+  EXPECT_GT(long_ids, 40.0);
+  EXPECT_LT(long_ids, 80.0);
   EXPECT_DOUBLE_EQ(long_ids, short_ids);
 }
 
@@ -282,40 +256,87 @@ TEST(LoadDeduperTest, RandomRedeliveryUnderPressureNeverCountsTwice) {
   EXPECT_GT(firsts.size(), 1000u);
 }
 
-// The memory's invariant written the slow, obvious way: every (arm, load_id, ts) at or above the
-// floor is kept, the floor follows the newest ts, and the cap drops the oldest ts whole.
+TEST(LoadDeduperTest, RedeliveryWithAnotherTsIsStillADuplicate) {
+  // (dataset, arm, load_id) is the key: a producer that stamps a resent report with a new ts
+  // must not get it counted twice.
+  LoadDeduper dedupe({.horizon_ms = kHour, .max_entries = 100});
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "load-1", 1000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "load-1", 5000), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "load-1", 900), Delivery::kDuplicate);
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "load-1", 5000), Delivery::kFirst);
+  EXPECT_EQ(dedupe.size(), 2u);
+}
+
+TEST(LoadDeduperTest, FarOutOfOrderAndSharedTimestamps) {
+  // Late reports placed far back in the expiry order and several loads in one millisecond: each
+  // is remembered exactly, and expires by its own ts.
+  LoadDeduper dedupe({.horizon_ms = 1000, .max_entries = 1000});
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(dedupe.Observe(Arm::kBaseline, "b" + std::to_string(i), 1000 + i * 10),
+              Delivery::kFirst);
+  }
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(dedupe.Observe(Arm::kCanary, "c" + std::to_string(i), 1000 + (i % 7) * 10 + 5),
+              Delivery::kFirst);
+    ASSERT_EQ(dedupe.Observe(Arm::kCanary, "s" + std::to_string(i), 1500), Delivery::kFirst);
+  }
+  EXPECT_EQ(dedupe.size(), 300u);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(dedupe.Observe(Arm::kCanary, "c" + std::to_string(i), 1000 + (i % 7) * 10 + 5),
+              Delivery::kDuplicate);
+    EXPECT_EQ(dedupe.Observe(Arm::kCanary, "s" + std::to_string(i), 1500), Delivery::kDuplicate);
+  }
+  // Newest 2,050: the floor moves to 1,050, past the late canary loads (1,005-1,065 except
+  // 1,055 and 1,065) and the first five baseline loads.
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "now", 2050), Delivery::kFirst);
+  EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "c0"));  // 1,005
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "c5"));   // 1,055
+  EXPECT_FALSE(dedupe.Contains(Arm::kBaseline, "b4"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kBaseline, "b5"));
+  EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "s99"));
+}
+
+// The memory's invariant written the slow, obvious way: every (arm, load_id) first delivered at a
+// ts at or above the floor is kept, whatever ts a redelivery carries; the floor follows the
+// newest ts, and the cap drops the oldest ts whole.
 class ModelDeduper {
  public:
   explicit ModelDeduper(DedupeOptions options) : options_(options) {}
 
   Delivery Observe(Arm arm, const std::string& load_id, std::int64_t ts) {
     if (seen_ && ts < floor_) return Delivery::kTooOld;
-    if (!kept_.insert({ts, arm, load_id}).second) return Delivery::kDuplicate;
+    const bool first = keys_.insert({arm, load_id}).second;
+    if (first) kept_.insert({ts, arm, load_id});
+    // Any report at or above the floor moves the clock, a redelivery too.
     if (!seen_ || ts > newest_) {
       seen_ = true;
       newest_ = ts;
       Raise(newest_ - options_.horizon_ms);
     }
     while (kept_.size() > options_.max_entries) Raise(std::get<0>(*kept_.begin()) + 1);
-    return Delivery::kFirst;
+    return first ? Delivery::kFirst : Delivery::kDuplicate;
   }
   std::size_t size() const { return kept_.size(); }
 
  private:
   void Raise(std::int64_t floor) {
     floor_ = std::max(floor_, floor);
-    while (!kept_.empty() && std::get<0>(*kept_.begin()) < floor_) kept_.erase(kept_.begin());
+    while (!kept_.empty() && std::get<0>(*kept_.begin()) < floor_) {
+      keys_.erase({std::get<1>(*kept_.begin()), std::get<2>(*kept_.begin())});
+      kept_.erase(kept_.begin());
+    }
   }
   DedupeOptions options_;
-  std::set<std::tuple<std::int64_t, Arm, std::string>> kept_;
+  std::set<std::pair<Arm, std::string>> keys_;
+  std::set<std::tuple<std::int64_t, Arm, std::string>> kept_;  // by first delivery's ts
   std::int64_t floor_ = 0;
   std::int64_t newest_ = 0;
   bool seen_ = false;
 };
 
 TEST(LoadDeduperTest, AgreesWithTheModelOnEveryReport) {
-  // Few ids and a narrow ts range, so redeliveries, shared milliseconds, reports far out of order
-  // (beyond the walk from the back) and the same id at another ts are all common.
+  // Few ids and a narrow ts range, so redeliveries (some with another ts), shared milliseconds,
+  // reports far out of order and new loads reusing an expired id are all common.
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     std::mt19937_64 rng(seed);
     const DedupeOptions options{.horizon_ms = 50 + static_cast<std::int64_t>(seed % 4) * 100,
@@ -331,8 +352,10 @@ TEST(LoadDeduperTest, AgreesWithTheModelOnEveryReport) {
     for (int i = 0; i < 20000; ++i) {
       Delivered d;
       if (!sent.empty() && rng() % 4 == 0) {
-        // A redelivery of one of the last 200 reports, maybe from behind the floor by now.
+        // A redelivery of one of the last 200 reports, maybe from behind the floor by now, and
+        // now and then with another ts (a producer that stamped it again).
         d = sent[sent.size() - 1 - rng() % std::min<std::size_t>(sent.size(), 200)];
+        if (rng() % 8 == 0) d.ts_ms = clock - behind(rng);
       } else {
         clock += step(rng);
         d.arm = rng() % 2 == 0 ? Arm::kBaseline : Arm::kCanary;
