@@ -286,8 +286,8 @@ TEST(LoadDeduperTest, FarOutOfOrderAndSharedTimestamps) {
               Delivery::kDuplicate);
     EXPECT_EQ(dedupe.Observe(Arm::kCanary, "s" + std::to_string(i), 1500), Delivery::kDuplicate);
   }
-  // Newest 2,050: the floor moves to 1,050, past the late canary loads (1,005-1,065 except
-  // 1,055 and 1,065) and the first five baseline loads.
+  // Newest 2,050: the floor moves to 1,050. The canary loads at 1,005-1,045 and the baseline
+  // loads b0-b4 go; the canary loads at 1,055 and 1,065 stay.
   EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "now", 2050), Delivery::kFirst);
   EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "c0"));  // 1,005
   EXPECT_TRUE(dedupe.Contains(Arm::kCanary, "c5"));   // 1,055
