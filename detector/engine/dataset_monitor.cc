@@ -58,7 +58,7 @@ ApplyOutcome DatasetMonitor::Apply(const Sample& sample, std::vector<ReleaseData
 
   auto it = releases_.find(sample.release);
   if (it == releases_.end()) {
-    // Retired releases are not in releases_, so only a release not open here is looked up.
+    // retired_ and releases_ never share a name: retired_ is read only for a release not held.
     if (retired_.contains(sample.release)) return ApplyOutcome::kAfterDecision;
     Release release{std::make_unique<ReleaseJudge>(sample.release, dataset_, sample.ts_ms),
                     rules != nullptr ? std::make_unique<const JudgeOptions>(

@@ -5,7 +5,6 @@
 #include "detector/sample_fast_path.h"
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
