@@ -12,6 +12,10 @@ namespace {
 
 constexpr std::int64_t kMinTs = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxTs = std::numeric_limits<std::int64_t>::max();
+// The filter is rebuilt larger when it is 90% full (cuckoo filters with 4-slot buckets place
+// reliably up to ~95%), to 75% at most, so a rebuild is amortised over many inserts.
+constexpr double kFilterMaxLoad = 0.90;
+constexpr std::size_t kFilterRebuildSlotsPerEntry = 4;  // per 3 entries: 75% full
 
 }  // namespace
 
@@ -34,7 +38,7 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
 
   const Fingerprint id = FingerprintOf(arm, load_id);
   Delivery delivery = Delivery::kDuplicate;
-  if (ids_.insert(id).second) {
+  if (!filter_.MayContain(id.low) || !Remembered(id, ts_ms)) {
     // Built in place from registers: a local Expiry pushed by copy was written as two stores and
     // read back as one overlapping load, a store-forwarding stall that was half of this function.
     if (expiry_.empty() || ts_ms >= expiry_.back().ts_ms) {
@@ -46,6 +50,7 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
                            [](std::int64_t ts, const Expiry& e) { return ts < e.ts_ms; });
       expiry_.emplace(at, ts_ms, id);
     }
+    AddToFilter(id);
     delivery = Delivery::kFirst;
   }
 
@@ -61,11 +66,51 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
 
 bool LoadDeduper::Contains(Arm arm, std::string_view load_id) const {
   // Pruning is eager whenever the floor rises, so every remembered entry is unexpired.
-  return ids_.contains(FingerprintOf(arm, load_id));
+  const Fingerprint id = FingerprintOf(arm, load_id);
+  return filter_.MayContain(id.low) &&
+         std::any_of(expiry_.begin(), expiry_.end(), [&](const Expiry& e) { return e.id == id; });
+}
+
+bool LoadDeduper::Remembered(const Fingerprint& id, std::int64_t ts_ms) const {
+  const auto first =
+      std::lower_bound(expiry_.begin(), expiry_.end(), ts_ms,
+                       [](const Expiry& e, std::int64_t ts) { return e.ts_ms < ts; });
+  const auto is_id = [&](const Expiry& e) { return e.id == id; };
+  auto last = first;
+  for (; last != expiry_.end() && last->ts_ms == ts_ms; ++last) {
+    if (is_id(*last)) return true;
+  }
+  // Resent with another ts, or a chance tag match: the whole memory, about once in 10^4 reports.
+  return std::any_of(expiry_.begin(), first, is_id) || std::any_of(last, expiry_.end(), is_id);
+}
+
+void LoadDeduper::AddToFilter(const Fingerprint& id) {
+  const bool full = static_cast<double>(filter_.size() + 1) >
+                    kFilterMaxLoad * static_cast<double>(filter_.slot_count());
+  if (full || !filter_.Insert(id.low)) RebuildFilter();
+}
+
+void LoadDeduper::RebuildFilter() {
+  // From the exact fingerprints, which already include the entry being added. A failed insert
+  // (an unlucky table) retries twice as large.
+  std::size_t buckets =
+      expiry_.size() * kFilterRebuildSlotsPerEntry / 3 / CuckooFilter::kSlotsPerBucket + 1;
+  for (;;) {
+    filter_.Reset(buckets);
+    bool placed_all = true;
+    for (const Expiry& e : expiry_) {
+      if (!filter_.Insert(e.id.low)) {
+        placed_all = false;
+        break;
+      }
+    }
+    if (placed_all) return;
+    buckets = filter_.bucket_count() * 2;
+  }
 }
 
 void LoadDeduper::PopOldest() {
-  ids_.erase(expiry_.front().id);
+  filter_.Erase(expiry_.front().id.low);
   expiry_.pop_front();
 }
 
@@ -87,8 +132,7 @@ void LoadDeduper::EvictOverCapacity() {
 }
 
 std::size_t LoadDeduper::MemoryBytes() const {
-  // A slot per fingerprint plus a control byte, at the table's capacity rather than its size.
-  std::size_t bytes = sizeof(*this) + ids_.capacity() * (sizeof(Fingerprint) + 1);
+  std::size_t bytes = sizeof(*this) + filter_.MemoryBytes();
   // A deque holds its elements in 512-byte blocks, plus a map of block pointers.
   constexpr std::size_t kPerBlock = 512 / sizeof(Expiry);
   const std::size_t blocks = expiry_.size() / kPerBlock + 1;

@@ -8,8 +8,7 @@
 #include <deque>
 #include <string_view>
 
-#include <absl/container/flat_hash_set.h>
-
+#include "detector/cuckoo_filter.h"
 #include "detector/sample.h"
 
 namespace canaryd {
@@ -41,8 +40,17 @@ enum class Delivery : std::uint8_t {
 // themselves cost a node, often a string allocation and a chain of pointer hops per report
 // (~20% of a shard's time end to end, thread_profile.py) and ~135 B per entry.
 //
-// Memory: per remembered load, a 16-byte slot and a control byte in the table (up to 2x at low
-// load) and a 24-byte expiry entry: ~45-60 B; MemoryBytes() estimates it.
+// The fingerprints live only in the ts-ordered expiry sequence. In front of it a cuckoo filter of
+// 16-bit tags (~2.5-4.5 B per load) answers "certainly new" for almost every first delivery
+// without touching the sequence; only a filter hit (a redelivery, or a chance tag match with
+// probability < 1.2e-4) searches it: first among the entries of the report's own ts (a binary
+// search, what a real redelivery needs), then all of it, so a load resent with another ts is
+// still found (a producer that resends every report with a new ts pays that scan each time;
+// correct, only slower). A hash table of the fingerprints did the same job exactly but spent ~370
+// ns per report on cache misses in ~100 KB per dataset (bench/RESULTS.md, session 10).
+//
+// Memory: per remembered load, a 24-byte expiry entry and 2.2-4.5 B of filter; MemoryBytes()
+// estimates it.
 class LoadDeduper {
  public:
   explicit LoadDeduper(DedupeOptions options = {});
@@ -53,11 +61,12 @@ class LoadDeduper {
   // out of ts order: anything at or above the floor is judged exactly.
   Delivery Observe(Arm arm, std::string_view load_id, std::int64_t ts_ms);
 
-  // Seen and not yet expired.
+  // Seen and not yet expired. A scan of the whole memory on a filter hit: for tests and
+  // diagnostics, not the data path.
   bool Contains(Arm arm, std::string_view load_id) const;
 
-  std::size_t size() const { return ids_.size(); }
-  // Approximate heap bytes held: the table's slots and control bytes and the expiry order.
+  std::size_t size() const { return expiry_.size(); }
+  // Approximate heap bytes held: the filter and the expiry order.
   std::size_t MemoryBytes() const;
 
  private:
@@ -65,11 +74,6 @@ class LoadDeduper {
     std::uint64_t low;
     std::uint64_t high;
     bool operator==(const Fingerprint&) const = default;
-  };
-  // The fingerprint is already a uniform hash; abseil takes its 7 low bits for the control byte
-  // and the rest for the probe start.
-  struct FingerprintHash {
-    std::size_t operator()(const Fingerprint& f) const noexcept { return f.low; }
   };
   static Fingerprint FingerprintOf(Arm arm, std::string_view load_id);
 
@@ -79,12 +83,17 @@ class LoadDeduper {
     Fingerprint id;
   };
 
+  // Whether `id` is in the expiry sequence; `ts_ms` is where a redelivery would normally be.
+  bool Remembered(const Fingerprint& id, std::int64_t ts_ms) const;
+  void AddToFilter(const Fingerprint& id);
+  void RebuildFilter();
   void PopOldest();
   void RaiseFloor(std::int64_t floor_ms);
   void EvictOverCapacity();
 
   DedupeOptions options_;
-  absl::flat_hash_set<Fingerprint, FingerprintHash> ids_;
+  // A tag of every entry in expiry_, keyed by the fingerprint's low half.
+  CuckooFilter filter_;
   // Ascending ts. Reports arrive nearly in ts order, so a new entry goes at the back or a few
   // places before it; the oldest leaves from the front (a heap cost more per report, and touched
   // memory all over).

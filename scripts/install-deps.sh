@@ -19,7 +19,6 @@ PACKAGES=(
   libeigen3-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libsimdjson-dev libyaml-cpp-dev
   nlohmann-json3-dev
   libjemalloc-dev  # the programs' allocator (CANARYD_JEMALLOC)
-  libabsl-dev      # absl::flat_hash_set (the deduper's fingerprint set)
   libxxhash-dev    # XXH3-128 fingerprints of load ids (header only)
   libgtest-dev libgmock-dev libbenchmark-dev
   # test peers: an independent Kafka client, Prometheus and Alertmanager
