@@ -7,7 +7,8 @@ its samples, its CPU per report, and its hottest symbols. callgrind counts instr
 counts time, which is what branch mispredictions and cache misses cost (the clip bounds' selection
 looked cheap in callgrind and was 30% of the shard threads here).
 
-  bench/thread_profile.py [--bench build/bench/kafka_e2e_bench] [--reports 400000] [--top 12]
+  bench/thread_profile.py [--bench build/bench/kafka_e2e_bench] [--reports 400000]
+                         [--partitions 4] [--top 12]
 
 Needs `perf` (Debian: linux-perf). The bench also starts the broker as a child process; its
 threads are listed apart. Thread names: canaryd-shardN are the shards; the consumer thread and
@@ -26,6 +27,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bench", default="build/bench/kafka_e2e_bench")
     ap.add_argument("--reports", type=int, default=400000)
+    ap.add_argument("--partitions", type=int, default=4,
+                    help="report topic partitions (more hold more --reports in the mock broker)")
     ap.add_argument("--top", type=int, default=12, help="symbols shown per thread")
     ap.add_argument("--threads", type=int, default=8, help="threads shown")
     ap.add_argument("--freq", type=int, default=4000, help="samples per second per CPU")
@@ -42,7 +45,8 @@ def main() -> int:
         data = os.path.join(tmp, "perf.data")
         run = subprocess.run(
             ["perf", "record", "-F", str(args.freq), "-o", data, "--", args.bench, "--only",
-             "throughput", "--rounds", "1", "--reports", str(args.reports)],
+             "throughput", "--rounds", "1", "--reports", str(args.reports),
+             "--partitions", str(args.partitions)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         round_lines = [l for l in run.stdout.splitlines() if l.startswith("round ")]
         if run.returncode != 0 or not round_lines:
