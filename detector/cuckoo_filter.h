@@ -3,7 +3,7 @@
 //
 // Why it exists: LoadDeduper must prove for every report that its load is new, and the exact
 // fingerprints of ~1,000-20,000 loads per dataset do not fit in a core's cache once a shard owns a
-// few hundred datasets. The filter answers "new" from ~2-4 bytes per load, so the exact memory is
+// few hundred datasets. The filter answers "new" from ~2-5 bytes per load, so the exact memory is
 // only read for redeliveries and the rare false positive (at most 8 tags compared, each matching
 // by chance with probability 2^-16: < 1.3e-4 per look-up at full load).
 //

@@ -41,15 +41,16 @@ enum class Delivery : std::uint8_t {
 // (~20% of a shard's time end to end, thread_profile.py) and ~135 B per entry.
 //
 // The fingerprints live only in the ts-ordered expiry sequence. In front of it a cuckoo filter of
-// 16-bit tags (~2.5-4.5 B per load) answers "certainly new" for almost every first delivery
-// without touching the sequence; only a filter hit (a redelivery, or a chance tag match with
-// probability < 1.2e-4) searches it: first among the entries of the report's own ts (a binary
-// search, what a real redelivery needs), then all of it, so a load resent with another ts is
-// still found (a producer that resends every report with a new ts pays that scan each time;
-// correct, only slower). A hash table of the fingerprints did the same job exactly but spent ~370
-// ns per report on cache misses in ~100 KB per dataset (bench/RESULTS.md, session 10).
+// 16-bit tags (2.2-5.3 B per load: rebuilt when 90% full, to 37.5-75%) answers "certainly new"
+// for almost every first delivery without touching the sequence. Only a filter hit (a
+// redelivery, or a chance tag match with probability < 1.2e-4) searches it: first among the
+// entries of the report's own ts (a binary search, what a real redelivery needs), then all of
+// it, so a load resent with another ts is still found (a producer that resends every report with
+// a new ts pays that scan each time: correct, only slower). A hash table of the fingerprints did
+// the same job exactly but spent ~370 ns per report on cache misses in ~100 KB per dataset
+// (bench/RESULTS.md, session 10).
 //
-// Memory: per remembered load, a 24-byte expiry entry and 2.2-4.5 B of filter; MemoryBytes()
+// Memory: per remembered load, a 24-byte expiry entry and 2.2-5.3 B of filter; MemoryBytes()
 // estimates it.
 class LoadDeduper {
  public:
