@@ -15,7 +15,7 @@ constexpr std::int64_t kMaxTs = std::numeric_limits<std::int64_t>::max();
 // The filter is rebuilt larger when it is 90% full (cuckoo filters with 4-slot buckets place
 // reliably up to ~95%), to 75% at most, so a rebuild is amortised over many inserts.
 constexpr double kFilterMaxLoad = 0.90;
-constexpr std::size_t kFilterRebuildSlotsPerEntry = 4;  // per 3 entries: 75% full
+constexpr double kFilterRebuildLoad = 0.75;
 
 }  // namespace
 
@@ -67,21 +67,22 @@ Delivery LoadDeduper::Observe(Arm arm, std::string_view load_id, std::int64_t ts
 bool LoadDeduper::Contains(Arm arm, std::string_view load_id) const {
   // Pruning is eager whenever the floor rises, so every remembered entry is unexpired.
   const Fingerprint id = FingerprintOf(arm, load_id);
-  return filter_.MayContain(id.low) &&
-         std::any_of(expiry_.begin(), expiry_.end(), [&](const Expiry& e) { return e.id == id; });
+  return filter_.MayContain(id.low) && Holds(id);
+}
+
+bool LoadDeduper::Holds(const Fingerprint& id) const {
+  return std::any_of(expiry_.begin(), expiry_.end(), [&](const Expiry& e) { return e.id == id; });
 }
 
 bool LoadDeduper::Remembered(const Fingerprint& id, std::int64_t ts_ms) const {
   const auto first =
       std::lower_bound(expiry_.begin(), expiry_.end(), ts_ms,
                        [](const Expiry& e, std::int64_t ts) { return e.ts_ms < ts; });
-  const auto is_id = [&](const Expiry& e) { return e.id == id; };
-  auto last = first;
-  for (; last != expiry_.end() && last->ts_ms == ts_ms; ++last) {
-    if (is_id(*last)) return true;
+  for (auto it = first; it != expiry_.end() && it->ts_ms == ts_ms; ++it) {
+    if (it->id == id) return true;
   }
   // Resent with another ts, or a chance tag match: the whole memory, about once in 10^4 reports.
-  return std::any_of(expiry_.begin(), first, is_id) || std::any_of(last, expiry_.end(), is_id);
+  return Holds(id);
 }
 
 void LoadDeduper::AddToFilter(const Fingerprint& id) {
@@ -94,7 +95,9 @@ void LoadDeduper::RebuildFilter() {
   // From the exact fingerprints, which already include the entry being added. A failed insert
   // (an unlucky table) retries twice as large.
   std::size_t buckets =
-      expiry_.size() * kFilterRebuildSlotsPerEntry / 3 / CuckooFilter::kSlotsPerBucket + 1;
+      static_cast<std::size_t>(static_cast<double>(expiry_.size()) /
+                               (kFilterRebuildLoad * CuckooFilter::kSlotsPerBucket)) +
+      1;
   for (;;) {
     filter_.Reset(buckets);
     bool placed_all = true;

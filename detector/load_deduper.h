@@ -86,6 +86,8 @@ class LoadDeduper {
 
   // Whether `id` is in the expiry sequence; `ts_ms` is where a redelivery would normally be.
   bool Remembered(const Fingerprint& id, std::int64_t ts_ms) const;
+  // The same, by a scan of the whole sequence.
+  bool Holds(const Fingerprint& id) const;
   void AddToFilter(const Fingerprint& id);
   void RebuildFilter();
   void PopOldest();
