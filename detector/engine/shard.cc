@@ -4,21 +4,16 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <string>
 
 #include <spdlog/spdlog.h>
+
+#include "detector/steady_clock.h"
 
 namespace canaryd {
 namespace {
 // Applied batches kept for the producer to refill: enough to cover the queue draining in bursts.
 constexpr std::size_t kRecycledBatches = 8;
-
-std::int64_t MonotonicNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 }  // namespace
 
 Shard::Shard(int id, const EngineOptions* options, DecisionSink* sink, ApplyObserver* observer,
@@ -86,10 +81,10 @@ void Shard::Run() {
     const std::uint64_t seen = pushed_.load();
     SampleBatch* batch = nullptr;
     if (queue_.pop(batch)) {
-      const std::int64_t start = observer_ != nullptr ? MonotonicNs() : 0;
+      const std::int64_t start = observer_ != nullptr ? SteadyNs() : 0;
       Apply(*batch);
       if (observer_ != nullptr && !batch->empty()) {
-        observer_->OnBatchApplied(id_, batch->size(), MonotonicNs() - start);
+        observer_->OnBatchApplied(id_, batch->size(), SteadyNs() - start);
       }
       if (!recycled_.push(batch)) delete batch;
       applied_.fetch_add(1);
@@ -151,7 +146,7 @@ void Shard::Apply(SampleBatch& batch) {
   add(counters_.too_old, ApplyOutcome::kTooOld);
   add(counters_.after_decision, ApplyOutcome::kAfterDecision);
   add(counters_.future_ts, ApplyOutcome::kFuture);
-  const std::int64_t now = MonotonicNs();
+  const std::int64_t now = SteadyNs();
   if (batch.empty() || now - last_publish_ns_ >= options_->snapshot_interval_ms * 1'000'000) {
     Publish(/*all=*/true);
     last_publish_ns_ = now;

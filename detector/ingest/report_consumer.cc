@@ -1,23 +1,18 @@
 #include "detector/ingest/report_consumer.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <set>
 
 #include <spdlog/spdlog.h>
 
+#include "detector/steady_clock.h"
+
 namespace canaryd::kafka {
 namespace {
 
 constexpr std::string_view kMetadataPrefix = "canaryd:v1:rebuild_from=";
-
-std::int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string StateKey(const char* topic, std::int32_t partition) {
   return std::string(topic) + "[" + std::to_string(partition) + "]";

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detector/signal/decision_message.h"
+#include "detector/steady_clock.h"
 
 namespace canaryd::kafka {
 namespace {
@@ -15,11 +16,6 @@ namespace {
 std::int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-std::int64_t SteadyMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
