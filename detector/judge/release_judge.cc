@@ -9,7 +9,8 @@
 namespace canaryd {
 namespace {
 
-bool IsRate(const MetricKey& key) {
+// A count out of rows (the freshness tail, a count out of loads, has a margin of its own).
+bool IsRowRate(const MetricKey& key) {
   return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
 }
 
@@ -31,7 +32,7 @@ double DirectionalMarginLog(const ComparisonCheck& test, int metric, double rela
                             double absolute, const DatasetContext& ctx) {
   const bool up = NaturalUp(test);
   double margin = up ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
-  const double p = IsRate(test.key()) ? ctx.baseline->PooledRate(metric) : 0.0;
+  const double p = IsRowRate(test.key()) ? ctx.baseline->PooledRate(metric) : 0.0;
   if (absolute > 0 && p > 0) {
     const double absolute_log = up             ? std::log((p + absolute) / p)
                                 : absolute < p ? -std::log((p - absolute) / p)
