@@ -10,12 +10,13 @@
 #include "detector/engine/engine_options.h"
 #include "detector/judge/verdict.h"
 #include "detector/sample.h"
+#include "tests/detector/report_times.h"
 
 namespace canaryd {
 namespace {
 
-constexpr std::int64_t kT0 = 1795428000000;
-constexpr std::int64_t kMinute = 60000;
+using testing::kMinute;
+using testing::kT0;
 constexpr std::int64_t kHour = 60 * kMinute;
 
 Sample Report(Arm arm, const std::string& load_id, std::int64_t ts_ms,

@@ -23,14 +23,15 @@
 #include "detector/judge/verdict.h"
 #include "detector/sample.h"
 #include "detector/sim/load_simulator.h"
+#include "tests/detector/report_times.h"
 
 namespace canaryd {
 namespace {
 
 using sim::Scenario;
 
-constexpr std::int64_t kT0 = 1795428000000;
-constexpr std::int64_t kMinute = 60000;
+using testing::kMinute;
+using testing::kT0;
 
 class CollectingSink : public DecisionSink {
  public:

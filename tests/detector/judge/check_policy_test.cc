@@ -20,14 +20,15 @@
 #include "detector/sample.h"
 #include "detector/sim/load_simulator.h"
 #include "detector/sim/release_runner.h"
+#include "tests/detector/report_times.h"
 
 namespace canaryd {
 namespace {
 
 using sim::Describe;
 
-constexpr std::int64_t kT0 = 1795428000000;  // 2026-11-23T10:00:00Z
-constexpr std::int64_t kMinute = 60000;
+using testing::kMinute;
+using testing::kT0;
 
 // Policies by check name; every other check gets the judge's built-in policy.
 class MapPolicies : public CheckPolicySource {

@@ -17,12 +17,13 @@
 #include "detector/judge/verdict_json.h"
 #include "detector/sample.h"
 #include "detector/sim/load_simulator.h"
+#include "tests/detector/report_times.h"
 
 namespace canaryd {
 namespace {
 
-constexpr std::int64_t kT0 = 1795428000000;
-constexpr std::int64_t kMinute = 60000;
+using testing::kMinute;
+using testing::kT0;
 
 struct Fed {
   std::vector<ReleaseDatasetView> decided;

@@ -18,6 +18,7 @@
 #include "detector/sample.h"
 #include "detector/sim/load_simulator.h"
 #include "detector/sim/release_runner.h"
+#include "tests/detector/report_times.h"
 
 namespace canaryd {
 namespace {
@@ -28,8 +29,8 @@ using sim::ReleaseOutcome;
 using sim::RunRelease;
 using sim::Scenario;
 
-constexpr std::int64_t kT0 = 1795428000000;  // 2026-11-23T10:00:00Z
-constexpr std::int64_t kMinute = 60000;
+using testing::kMinute;
+using testing::kT0;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers.
