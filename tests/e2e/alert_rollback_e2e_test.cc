@@ -32,13 +32,16 @@
 #include "detector/sim/load_simulator.h"
 #include "tests/detector/http/webhook_receiver.h"
 #include "tests/integration/child_process.h"
+#include "tests/integration/command_output.h"
 #include "tests/integration/report_lines.h"
 
 namespace canaryd {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Capture;
 using testing::ChildProcess;
+using testing::JsonLines;
 using testing::ReadFile;
 using testing::Receiver;
 using testing::Reports;
@@ -73,29 +76,6 @@ void Replace(std::string* s, const std::string& from, const std::string& to) {
   const std::size_t at = s->find(from);
   ASSERT_NE(at, std::string::npos) << from;
   s->replace(at, from.size(), to);
-}
-
-std::vector<Json> JsonLines(const std::string& text) {
-  std::vector<Json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    Json j = Json::parse(line, nullptr, false);
-    if (!j.is_discarded()) out.push_back(std::move(j));
-  }
-  return out;
-}
-
-// Runs a shell command with a time limit and returns its standard output.
-std::string Capture(const std::string& cmd) {
-  std::string out;
-  FILE* pipe = popen(("timeout 60 " + cmd).c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  pclose(pipe);
-  return out;
 }
 
 HttpResult Get(std::uint16_t port, const std::string& target) {

@@ -17,12 +17,15 @@
 #include "detector/sample_encoder.h"
 #include "detector/sim/load_simulator.h"
 #include "tests/integration/child_process.h"
+#include "tests/integration/command_output.h"
 #include "tests/integration/report_lines.h"
 
 namespace canaryd {
 namespace {
 
+using testing::Capture;
 using testing::ChildProcess;
+using testing::JsonLines;
 using testing::ReadFile;
 using testing::Reports;
 using testing::WaitFor;
@@ -41,29 +44,6 @@ std::string Dir(const std::string& name) {
   const std::string dir = ::testing::TempDir() + "kafka_" + name + "_" + std::to_string(getpid());
   std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
   return dir;
-}
-
-// Runs a command with a time limit and returns its standard output.
-std::string Capture(const std::string& cmd) {
-  std::string out;
-  FILE* pipe = popen(("timeout 60 " + cmd).c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buf[4096];
-  std::size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  pclose(pipe);
-  return out;
-}
-
-std::vector<json> JsonLines(const std::string& text) {
-  std::vector<json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    json j = json::parse(line, nullptr, false);
-    if (!j.is_discarded()) out.push_back(std::move(j));
-  }
-  return out;
 }
 
 std::string WriteLines(const std::string& path, const std::vector<std::string>& lines,
