@@ -33,8 +33,8 @@ struct Sample {
   std::string schema;  // output schema fingerprint; empty when not reported
 };
 
-// Member by member: std::swap's move through a temporary Sample took twice as long, and the
-// consumer swaps every report into a batch slot (Engine::SubmitSwap).
+// Member by member: std::swap's move through a temporary Sample took twice as long
+// (Engine::SubmitSwap swaps a producer's Sample into a batch slot).
 inline void swap(Sample& a, Sample& b) noexcept {
   using std::swap;
   swap(a.dataset, b.dataset);

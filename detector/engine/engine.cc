@@ -71,9 +71,9 @@ void Engine::SubmitSwap(std::uint64_t seq, Sample* sample) {
   SubmitWith(seq, sample->dataset, [&](Sample* slot) { swap(*slot, *sample); });
 }
 
-void Engine::SubmitSwapTo(int shard, std::uint64_t seq, Sample* sample) {
-  assert(shard == router_.ShardOf(sample->dataset));
-  SubmitToShard(static_cast<std::size_t>(shard), seq, [&](Sample* slot) { swap(*slot, *sample); });
+void Engine::SubmitTo(int shard, std::uint64_t seq, const Sample& sample) {
+  assert(shard == router_.ShardOf(sample.dataset));
+  SubmitToShard(static_cast<std::size_t>(shard), seq, [&](Sample* slot) { *slot = sample; });
 }
 
 void Engine::Forget(const std::vector<std::string>& datasets) {

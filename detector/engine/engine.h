@@ -39,9 +39,9 @@ class Engine {
   // The same without copying: *sample is swapped with the slot's, so the caller gets back the
   // storage of an applied report (contents unspecified) to decode the next report into.
   void SubmitSwap(std::uint64_t seq, Sample* sample);
-  // The same, to the shard ShardOf(sample->dataset) returned: a producer that keeps it per
+  // Submit by copy to the shard ShardOf(sample.dataset) returned: a producer that keeps it per
   // dataset saves hashing the name for every report.
-  void SubmitSwapTo(int shard, std::uint64_t seq, Sample* sample);
+  void SubmitTo(int shard, std::uint64_t seq, const Sample& sample);
   // The shard that owns a dataset (fixed for the engine's life).
   int ShardOf(std::string_view dataset) const { return router_.ShardOf(dataset); }
   // Drops all state of these datasets, in order with the reports submitted before (used when a

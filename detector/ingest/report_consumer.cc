@@ -248,8 +248,11 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
   ++progress.read;
 
   const std::string_view payload(static_cast<const char*>(m->payload), m->payload ? m->len : 0);
-  // Into one reused Sample, swapped with a recycled batch slot's on submit: no copy, and no
-  // allocation per report once warm.
+  // Into this thread's own Sample, then copied into a recycled batch slot on submit: no
+  // allocation per report once warm. Swapping it with the slot instead saved the copy but handed
+  // the decoder storage that a shard thread had last touched on the other core, so every field
+  // written was a cache line fetched from there: this thread took 1.6-1.8 us per report under
+  // perf against 1.0 now (bench/RESULTS.md, "Kafka end to end, session 13").
   std::optional<Rejection> rejection = decoder_.DecodeInto(payload, &sample_);
   DatasetTrack* track = nullptr;
   if (!rejection) {
@@ -314,7 +317,7 @@ void ReportConsumer::Handle(const rd_kafka_message_t* m) {
     }
     track->open_release = sample.release;
   }
-  engine_->SubmitSwapTo(track->shard, ++seq_, &sample_);
+  engine_->SubmitTo(track->shard, ++seq_, sample_);
 }
 
 std::int64_t ReportConsumer::RebuildFrom(const std::string& state_key, std::int64_t next_offset,

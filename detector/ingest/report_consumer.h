@@ -151,7 +151,7 @@ class ReportConsumer {
   SignalPublisher* publisher_;
   kafka::Handle consumer_;
   SampleDecoder decoder_;
-  Sample sample_;  // the report being handled; its storage is reused for the next
+  Sample sample_;  // the report being handled; its storage is reused for the next (see Handle)
   // The partition of the last message handled (see StateOf).
   const rd_kafka_topic_t* last_rkt_ = nullptr;
   std::int32_t last_partition_ = -1;

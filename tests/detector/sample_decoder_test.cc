@@ -645,7 +645,7 @@ void ExpectSameSample(const Sample& a, const Sample& b) {
   EXPECT_EQ(a.schema, b.schema);
 }
 
-// Engine::SubmitSwap swaps every report into a batch slot with Sample's own swap.
+// Engine::SubmitSwap swaps a report into a batch slot with Sample's own swap.
 TEST(SampleSwapTest, SwapExchangesEveryField) {
   const auto full = [](const std::string& tag, Arm arm) {
     Sample s;

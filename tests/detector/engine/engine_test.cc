@@ -140,7 +140,7 @@ struct EngineRun {
   std::vector<ReleaseDatasetView> views;
 };
 
-enum class SubmitBy { kCopy, kSwap };
+enum class SubmitBy { kCopy, kSwap, kCopyToShard };
 
 EngineRun RunEngine(const std::vector<Sample>& samples, int shards, std::size_t batch_size,
                     SubmitBy by = SubmitBy::kCopy) {
@@ -156,6 +156,9 @@ EngineRun RunEngine(const std::vector<Sample>& samples, int shards, std::size_t 
     for (const Sample& s : samples) {
       if (by == SubmitBy::kCopy) {
         engine.Submit(seq++, s);
+      } else if (by == SubmitBy::kCopyToShard) {
+        // What the Kafka consumer does: the shard looked up once per dataset, then copied.
+        engine.SubmitTo(engine.ShardOf(s.dataset), seq++, s);
       } else {
         reused = s;
         engine.SubmitSwap(seq++, &reused);
@@ -224,6 +227,16 @@ TEST(EngineTest, SubmittingBySwapDecidesAsSubmittingByCopy) {
   EXPECT_EQ(Keys(copied.events), Keys(swapped.events));
   ExpectSameStats(copied.stats, swapped.stats);
   EXPECT_EQ(ViewKeys(copied.views), ViewKeys(swapped.views));
+}
+
+TEST(EngineTest, SubmittingToAKnownShardDecidesAsSubmitting) {
+  const Input input = MixedInput();
+  const EngineRun routed = RunEngine(input.samples, 3, 7, SubmitBy::kCopy);
+  const EngineRun to_shard = RunEngine(input.samples, 3, 7, SubmitBy::kCopyToShard);
+  ASSERT_GE(routed.events.size(), 8u);
+  EXPECT_EQ(Keys(routed.events), Keys(to_shard.events));
+  ExpectSameStats(routed.stats, to_shard.stats);
+  EXPECT_EQ(ViewKeys(routed.views), ViewKeys(to_shard.views));
 }
 
 TEST(EngineTest, EngineMatchesOneMonitorPerDatasetInInputOrder) {
