@@ -33,20 +33,4 @@ struct Sample {
   std::string schema;  // output schema fingerprint; empty when not reported
 };
 
-// Member by member: std::swap's move through a temporary Sample took twice as long
-// (Engine::SubmitSwap swaps a producer's Sample into a batch slot).
-inline void swap(Sample& a, Sample& b) noexcept {
-  using std::swap;
-  swap(a.dataset, b.dataset);
-  swap(a.arm, b.arm);
-  swap(a.release, b.release);
-  swap(a.load_id, b.load_id);
-  swap(a.ts_ms, b.ts_ms);
-  swap(a.rows, b.rows);
-  swap(a.freshness_s, b.freshness_s);
-  swap(a.nulls, b.nulls);
-  swap(a.duplicates, b.duplicates);
-  swap(a.schema, b.schema);
-}
-
 }  // namespace canaryd

@@ -67,10 +67,6 @@ void Engine::Submit(std::uint64_t seq, const Sample& sample) {
   SubmitWith(seq, sample.dataset, [&](Sample* slot) { *slot = sample; });
 }
 
-void Engine::SubmitSwap(std::uint64_t seq, Sample* sample) {
-  SubmitWith(seq, sample->dataset, [&](Sample* slot) { swap(*slot, *sample); });
-}
-
 void Engine::SubmitTo(int shard, std::uint64_t seq, const Sample& sample) {
   assert(shard == router_.ShardOf(sample.dataset));
   SubmitToShard(static_cast<std::size_t>(shard), seq, [&](Sample* slot) { *slot = sample; });

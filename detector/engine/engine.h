@@ -36,9 +36,6 @@ class Engine {
   // producer that decodes into one Sample and submits it by const reference does not allocate.
   void Submit(std::uint64_t seq, Sample&& sample);
   void Submit(std::uint64_t seq, const Sample& sample);
-  // The same without copying: *sample is swapped with the slot's, so the caller gets back the
-  // storage of an applied report (contents unspecified) to decode the next report into.
-  void SubmitSwap(std::uint64_t seq, Sample* sample);
   // Submit by copy to the shard ShardOf(sample.dataset) returned: a producer that keeps it per
   // dataset saves hashing the name for every report.
   void SubmitTo(int shard, std::uint64_t seq, const Sample& sample);

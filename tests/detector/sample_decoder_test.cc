@@ -645,32 +645,6 @@ void ExpectSameSample(const Sample& a, const Sample& b) {
   EXPECT_EQ(a.schema, b.schema);
 }
 
-// Engine::SubmitSwap swaps a report into a batch slot with Sample's own swap.
-TEST(SampleSwapTest, SwapExchangesEveryField) {
-  const auto full = [](const std::string& tag, Arm arm) {
-    Sample s;
-    s.dataset = "ds." + tag;
-    s.arm = arm;
-    s.release = "release-" + tag + "-with-a-name-longer-than-the-inline-buffer";
-    s.load_id = "load-" + tag;
-    s.ts_ms = static_cast<std::int64_t>(tag.size()) * 1000;
-    s.rows = tag.size() * 10;
-    s.freshness_s = static_cast<double>(tag.size());
-    s.nulls = {{"email", tag.size()}, {"col_" + tag, 1}};
-    s.duplicates = tag.size();
-    s.schema = "sha256:" + tag;
-    return s;
-  };
-  Sample a = full("a", Arm::kCanary);
-  Sample b = full("bbbb", Arm::kBaseline);
-  b.freshness_s.reset();  // optionals swap with their emptiness
-  const Sample a0 = a;
-  const Sample b0 = b;
-  swap(a, b);
-  ExpectSameSample(a, b0);
-  ExpectSameSample(b, a0);
-}
-
 // DecodeInto reuses one Sample: every report must come out exactly as Decode gives it, whatever
 // the report before it left in the Sample (more columns, optional fields it had, a rejection).
 TEST(SampleDecoderReuseTest, DecodeIntoEqualsDecodeWhateverCameBefore) {

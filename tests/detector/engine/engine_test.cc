@@ -140,7 +140,7 @@ struct EngineRun {
   std::vector<ReleaseDatasetView> views;
 };
 
-enum class SubmitBy { kCopy, kSwap, kCopyToShard };
+enum class SubmitBy { kCopy, kCopyToShard };
 
 EngineRun RunEngine(const std::vector<Sample>& samples, int shards, std::size_t batch_size,
                     SubmitBy by = SubmitBy::kCopy) {
@@ -152,16 +152,12 @@ EngineRun RunEngine(const std::vector<Sample>& samples, int shards, std::size_t 
   {
     Engine engine(options, &sink);
     std::uint64_t seq = 0;
-    Sample reused;  // the producer's one Sample: after each swap it holds a recycled slot's storage
     for (const Sample& s : samples) {
       if (by == SubmitBy::kCopy) {
         engine.Submit(seq++, s);
-      } else if (by == SubmitBy::kCopyToShard) {
+      } else {
         // What the Kafka consumer does: the shard looked up once per dataset, then copied.
         engine.SubmitTo(engine.ShardOf(s.dataset), seq++, s);
-      } else {
-        reused = s;
-        engine.SubmitSwap(seq++, &reused);
       }
     }
     engine.Flush();
@@ -219,18 +215,16 @@ TEST(EngineTest, ShardedResultEqualsSingleShardResult) {
             one.stats.submitted);
 }
 
-// Every way a producer can submit (the replay's copy, a swap, and the Kafka consumer's copy to
-// the shard it looked up once per dataset) makes the same decisions.
-TEST(EngineTest, EverySubmitPathDecidesAsSubmittingByCopy) {
+// The Kafka consumer's path (copy to the shard it looked up once per dataset) makes the same
+// decisions as the replay's plain copy.
+TEST(EngineTest, SubmitToKnownShardDecidesAsSubmittingByCopy) {
   const Input input = MixedInput();
   const EngineRun copied = RunEngine(input.samples, 2, 7, SubmitBy::kCopy);
   ASSERT_GE(copied.events.size(), 8u);
-  for (const SubmitBy by : {SubmitBy::kSwap, SubmitBy::kCopyToShard}) {
-    const EngineRun other = RunEngine(input.samples, 2, 7, by);
-    EXPECT_EQ(Keys(copied.events), Keys(other.events));
-    ExpectSameStats(copied.stats, other.stats);
-    EXPECT_EQ(ViewKeys(copied.views), ViewKeys(other.views));
-  }
+  const EngineRun to_shard = RunEngine(input.samples, 2, 7, SubmitBy::kCopyToShard);
+  EXPECT_EQ(Keys(copied.events), Keys(to_shard.events));
+  ExpectSameStats(copied.stats, to_shard.stats);
+  EXPECT_EQ(ViewKeys(copied.views), ViewKeys(to_shard.views));
 }
 
 TEST(EngineTest, EngineMatchesOneMonitorPerDatasetInInputOrder) {
