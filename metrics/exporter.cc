@@ -144,18 +144,26 @@ void AddRelease(ReleaseFamilies& f, const ReleaseDatasetView& v) {
       Set(f.verdict, l, e.verdict == s ? 1 : 0);
     }
     if (e.method == "rule") continue;  // deterministic rules carry no statistics
-    Set(f.log_e, c, e.log_e_regression);
-    Set(f.log_threshold, c, e.log_threshold);
+    // An absolute limit judges the canary alone: its observed value, no e-value, no baseline.
+    const bool limit = e.method == "limit";
+    if (!limit) {
+      Set(f.log_e, c, e.log_e_regression);
+      Set(f.log_threshold, c, e.log_threshold);
+    }
     if (const char* unit = EstimateFamilyFor(e.unit)) {
       Family<Gauge>& est = std::string_view(unit) == "ratio"  ? f.est_ratio
                            : std::string_view(unit) == "rows" ? f.est_rows
                                                               : f.est_seconds;
-      Labels ca = c, ba = c;
+      Labels ca = c;
       ca.emplace("arm", "canary");
-      ba.emplace("arm", "baseline");
       Set(est, ca, e.canary_estimate);
-      Set(est, ba, e.baseline_estimate);
+      if (!limit) {
+        Labels ba = c;
+        ba.emplace("arm", "baseline");
+        Set(est, ba, e.baseline_estimate);
+      }
     }
+    if (limit) continue;
     if (e.method == "slo") continue;  // an absolute SLO has no margin or promote side
     Set(f.log_e_ni, c, e.log_e_non_inferiority);
     Set(f.log_ni_threshold, c, e.log_promote_threshold);
@@ -184,7 +192,7 @@ void AddHealth(prometheus::Registry& r, const HealthStats& h, bool ready) {
     Set(G(r, "process_start_time_seconds", "Start time of the process since the Unix epoch."), {},
         h.start_time_s);
   }
-  Count(C(r, "canaryd_reports_consumed_total", "Reports read from Kafka or HTTP ingest."), {},
+  Count(C(r, "canaryd_reports_consumed_total", "Reports read from the Kafka report topic(s)."), {},
         static_cast<double>(h.reports_consumed));
   auto& rejected = C(r, "canaryd_reports_rejected_total",
                      "Reports that broke the sample contract, by reject reason.");

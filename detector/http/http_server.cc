@@ -181,7 +181,14 @@ bool ParseListenAddress(std::string_view text, HttpServerOptions* options, std::
   }
   beast::error_code ec;
   net::ip::make_address(std::string(host), ec);
-  if (ec || host.empty()) {
+  if (host.empty()) {
+    // ":8787" means every interface to some tools and loopback to others: say which.
+    *error = "listen address '" + std::string(text) + "' needs an IP address: 127.0.0.1:" +
+             std::string(port) + " for loopback, 0.0.0.0:" + std::string(port) +
+             " for every interface";
+    return false;
+  }
+  if (ec) {
     *error = "listen address '" + std::string(text) + "' needs an IP address (e.g. 127.0.0.1)";
     return false;
   }

@@ -22,6 +22,8 @@ nlohmann::ordered_json ToJson(const CheckEvidence& e) {
   if (e.method == "rule") return j;
   j["unit"] = e.unit;
   j["canary_estimate"] = Finite(e.canary_estimate);
+  // An absolute limit judges the canary alone: no baseline, no e-value.
+  if (e.method == "limit") return j;
   j["baseline_estimate"] = Finite(e.baseline_estimate);
   if (e.method == "slo") {
     j["log_e_value"] = Finite(e.log_e_regression);

@@ -184,6 +184,25 @@ TEST(ExporterTest, RuleChecksHaveAVerdictButNoStatistics) {
   EXPECT_FALSE(e.Has(R"(canaryd_check_log_e_value{check="schema",dataset="d",release="r1"})"));
 }
 
+TEST(ExporterTest, LimitChecksHaveTheCanaryValueButNoEValueOrBaseline) {
+  ReleaseDatasetView v = View("r1", "d", Decision::kContinue);
+  CheckEvidence limit;
+  limit.check = "null_rate(email) < 2%";
+  limit.method = "limit";
+  limit.verdict = Verdict::kPass;
+  limit.unit = "rate";
+  limit.canary_estimate = 0.012;
+  v.checks.push_back(limit);
+  const Exposition e = Parse(RenderMetrics({v}, {}, true));
+  const std::string c = R"q(check="null_rate(email) < 2%",dataset="d",release="r1")q";
+  EXPECT_EQ(e.At("canaryd_check_verdict{" + c + R"(,verdict="PASS"})"), 1);
+  EXPECT_DOUBLE_EQ(e.At(R"(canaryd_check_estimate_ratio{arm="canary",)" + c + "}"), 0.012);
+  EXPECT_FALSE(e.Has(R"(canaryd_check_estimate_ratio{arm="baseline",)" + c + "}"));
+  EXPECT_FALSE(e.Has("canaryd_check_log_e_value{" + c + "}"));
+  EXPECT_FALSE(e.Has("canaryd_check_log_e_threshold{" + c + "}"));
+  EXPECT_FALSE(e.Has("canaryd_check_margin_log{" + c + "}"));
+}
+
 TEST(ExporterTest, InfiniteEvidenceIsRenderedFinite) {
   ReleaseDatasetView v = View("r1", "d", Decision::kRollback);
   v.checks[0].log_e_regression = INFINITY;

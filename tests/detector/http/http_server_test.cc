@@ -363,6 +363,7 @@ TEST(ParseListenAddressTest, Forms) {
   EXPECT_FALSE(ParseListenAddress("127.0.0.1:65536", &o, &error));
   EXPECT_FALSE(ParseListenAddress("[::1]8787", &o, &error));
   EXPECT_FALSE(ParseListenAddress(":8787", &o, &error));
+  EXPECT_NE(error.find("127.0.0.1:8787 for loopback"), std::string::npos) << error;
 }
 
 TEST(ApiHandlerTest, QueryStringsAreIgnoredAndSchemeIsCaseInsensitive) {
