@@ -183,9 +183,9 @@ bool ParseListenAddress(std::string_view text, HttpServerOptions* options, std::
   net::ip::make_address(std::string(host), ec);
   if (host.empty()) {
     // ":8787" means every interface to some tools and loopback to others: say which.
-    *error = "listen address '" + std::string(text) + "' needs an IP address: 127.0.0.1:" +
-             std::string(port) + " for loopback, 0.0.0.0:" + std::string(port) +
-             " for every interface";
+    *error = "listen address '" + std::string(text) +
+             "' needs an IP address: 127.0.0.1:" + std::string(port) +
+             " for loopback, 0.0.0.0:" + std::string(port) + " for every interface";
     return false;
   }
   if (ec) {

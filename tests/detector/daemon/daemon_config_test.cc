@@ -13,8 +13,8 @@ namespace {
 TEST(DaemonConfigExampleTest, TheExampleConfigParsesToTheDefaults) {
   DaemonConfig example;
   std::vector<ConfigError> errors;
-  ASSERT_TRUE(LoadDaemonConfig(std::string(CANARYD_SOURCE_DIR) + "/examples/canaryd.yaml",
-                               &example, &errors))
+  ASSERT_TRUE(LoadDaemonConfig(std::string(CANARYD_SOURCE_DIR) + "/examples/canaryd.yaml", &example,
+                               &errors))
       << (errors.empty() ? "" : errors.front().ToString());
   const DaemonConfig defaults;
   EXPECT_EQ(example.brokers, defaults.brokers);

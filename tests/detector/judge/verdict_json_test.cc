@@ -32,7 +32,7 @@ std::set<std::string> Keys(const nlohmann::ordered_json& j) {
   return keys;
 }
 
-const std::set<std::string> kAlways = {"check",  "verdict",      "method",
+const std::set<std::string> kAlways = {"check",    "verdict",      "method",
                                        "sentence", "canary_loads", "baseline_loads"};
 
 std::set<std::string> With(std::set<std::string> keys) {
