@@ -1,7 +1,9 @@
 #include "detector/load_deduper.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
+#include <string>
 
 // Inlined: the fingerprint of a ~20-byte id is a few nanoseconds, less than a call.
 #define XXH_INLINE_ALL
@@ -12,6 +14,8 @@ namespace {
 
 constexpr std::int64_t kMinTs = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMaxTs = std::numeric_limits<std::int64_t>::max();
+// Ids shorter than this are fingerprinted from a stack copy (the contract's ids are ~20 bytes).
+constexpr std::size_t kStackIdBytes = 128;
 // The filter is rebuilt larger when it is 90% full (cuckoo filters with 4-slot buckets place
 // reliably up to ~95%), to 75% at most, so a rebuild is amortised over many inserts.
 constexpr double kFilterMaxLoad = 0.90;
@@ -25,9 +29,25 @@ LoadDeduper::LoadDeduper(DedupeOptions options)
 }
 
 LoadDeduper::Fingerprint LoadDeduper::FingerprintOf(Arm arm, std::string_view load_id) {
-  // The arm is the seed: the two arms' fingerprints of one load_id are unrelated.
-  const XXH128_hash_t h =
-      XXH3_128bits_withSeed(load_id.data(), load_id.size(), arm == Arm::kCanary ? 1 : 0);
+  // The arm is hashed as the id's first byte, not as the seed: for inputs of up to 16 bytes XXH3
+  // folds the seed into the input arithmetically, so seeds 0 and 1 made the ids "B1020" and
+  // "C1021" (bit 0 of the first and last bytes flipped) one fingerprint and a canary load was
+  // dropped as a redelivery of a baseline load. As part of the input, the arm is mixed like
+  // every other byte.
+  const char tag = arm == Arm::kCanary ? 'c' : 'b';
+  XXH128_hash_t h;
+  if (load_id.size() < kStackIdBytes) {
+    char buffer[kStackIdBytes];
+    buffer[0] = tag;
+    std::memcpy(buffer + 1, load_id.data(), load_id.size());
+    h = XXH3_128bits(buffer, load_id.size() + 1);
+  } else {
+    std::string buffer;
+    buffer.reserve(load_id.size() + 1);
+    buffer.push_back(tag);
+    buffer.append(load_id);
+    h = XXH3_128bits(buffer.data(), buffer.size());
+  }
   return Fingerprint{h.low64, h.high64};
 }
 

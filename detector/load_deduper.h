@@ -34,7 +34,8 @@ enum class Delivery : std::uint8_t {
 // with it, or the invariant would break for them). A redelivery is assumed to carry its original
 // ts, as the contract's (dataset, arm, load_id) key implies the same report.
 //
-// A load is remembered by a 128-bit fingerprint of (arm, load_id) (XXH3-128), not by its id:
+// A load is remembered by a 128-bit fingerprint of the arm's tag byte followed by the load_id
+// (XXH3-128), not by its id:
 // two different loads of one dataset would have to collide in 128 bits for the second to be
 // taken for a redelivery, about 1e-30 for a full memory of 20,000 loads. Keeping the ids
 // themselves cost a node, often a string allocation and a chain of pointer hops per report

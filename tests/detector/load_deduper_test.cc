@@ -42,6 +42,36 @@ TEST(LoadDeduperTest, ArmsAreSeparateKeys) {
   EXPECT_FALSE(dedupe.Contains(Arm::kCanary, "load-2"));
 }
 
+// Ids that differ only in the lowest bit of their first and last bytes, one per arm. Seeding
+// XXH3 with the arm (0 or 1) gave such pairs of 4-8 bytes the same 128-bit fingerprint, so a
+// canary load was dropped as a redelivery of a baseline load ("B1020" and "C1021").
+TEST(LoadDeduperTest, ArmsNeverShareAFingerprintForIdsOneBitApart) {
+  LoadDeduper dedupe;
+  std::set<std::string> seen;
+  std::int64_t ts = 1000;
+  int pairs = 0;
+  for (std::size_t length = 1; length <= 24; ++length) {
+    for (int variant = 0; variant < 40; ++variant) {
+      std::string baseline(length, 'a');
+      for (std::size_t i = 0; i < length; ++i) {
+        baseline[i] = static_cast<char>('A' + (variant * 7 + static_cast<int>(i) * 3) % 26);
+      }
+      std::string canary = baseline;
+      canary.front() = static_cast<char>(canary.front() ^ 1);
+      canary.back() = static_cast<char>(canary.back() ^ 1);
+      if (!seen.insert(baseline).second) continue;  // the generator repeats for short lengths
+      ++ts;
+      ASSERT_EQ(dedupe.Observe(Arm::kBaseline, baseline, ts), Delivery::kFirst) << baseline;
+      ASSERT_EQ(dedupe.Observe(Arm::kCanary, canary, ts), Delivery::kFirst)
+          << canary << " taken for baseline " << baseline;
+      ++pairs;
+    }
+  }
+  EXPECT_EQ(dedupe.Observe(Arm::kBaseline, "B1020", ++ts), Delivery::kFirst);
+  EXPECT_EQ(dedupe.Observe(Arm::kCanary, "C1021", ts), Delivery::kFirst);
+  EXPECT_EQ(dedupe.size(), static_cast<std::size_t>(2 * pairs + 2));
+}
+
 TEST(LoadDeduperTest, ExpiresByReportTimeHorizon) {
   LoadDeduper dedupe({.horizon_ms = 1000, .max_entries = 100});
   EXPECT_EQ(dedupe.Observe(Arm::kCanary, "a", 0), Delivery::kFirst);
