@@ -142,6 +142,7 @@ CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {
   const double n_sum = m.rows_sum;
   profile.loads = counts.size();
   profile.mean_count = k_sum / static_cast<double>(counts.size());
+  profile.rate = n_sum > 0 ? k_sum / n_sum : 0.0;
   const double p = k_sum / n_sum;
   if (counts.size() >= 3 && p > 0 && p < 1) {
     double chi2 = 0;

@@ -18,6 +18,7 @@ namespace canaryd {
 // How a rate metric's counts behave in the baseline over recent loads.
 struct CountProfile {
   double mean_count = 0.0;  // per load
+  double rate = 0.0;        // counts per row over the window
   double dispersion = 1.0;  // Pearson variance ratio against binomial; >= 1
   std::size_t loads = 0;
 };

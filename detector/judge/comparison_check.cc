@@ -15,8 +15,14 @@ constexpr std::size_t kRecentWindow = 16;
 // counts. 10 counts put the ratio's relative error near 1/sqrt(10) = 30%.
 constexpr double kRecentMinCounts = 10.0;
 constexpr std::size_t kMaxRecentWindow = 256;
-// Below this many counts per baseline load, log rates are too discrete for the scores method.
+// Below this many counts per load in either arm, log rates are too discrete for the scores
+// method: a canary load of 5 rows with no null scored log(0.5 / 6) against a baseline's 1%, as
+// if it were 9 times worse (the half-count correction dominates a near-empty load).
 constexpr double kCountsMethodMaxMean = 5.0;
+
+double RowsPerLoad(const ArmGroup& arm) {
+  return arm.loads > 0 ? static_cast<double>(arm.rows) / arm.loads : 0.0;
+}
 
 bool IsRate(const MetricKey& key) {
   return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate ||
@@ -35,13 +41,14 @@ ComparisonCheck::ComparisonCheck(MetricKey key, std::string name, const JudgeOpt
       non_inferiority_(options->non_inferiority_mixture),
       recent_(kMaxRecentWindow) {}
 
-bool ComparisonCheck::ChooseMethod(const CountProfile& counts) {
+bool ComparisonCheck::ChooseMethod(const CountProfile& counts, double canary_rows_per_load) {
   if (method_ != CheckMethod::kUndecided) return true;
-  // A rate's method depends on how many counts a baseline load holds; wait until that is known.
+  // A rate's method depends on how many counts a load holds; wait until that is known.
   if (IsRate(key_) && counts.loads < static_cast<std::size_t>(options_->min_scale_loads)) {
     return false;
   }
-  if (IsRate(key_) && counts.mean_count < kCountsMethodMaxMean) {
+  const double canary_mean_count = counts.rate * canary_rows_per_load;
+  if (IsRate(key_) && std::min(counts.mean_count, canary_mean_count) < kCountsMethodMaxMean) {
     method_ = CheckMethod::kCounts;
     const RateRatioMixtureOptions& mixture =
         key_.kind == MetricKind::kFreshnessTail ? options_->tail_mixture : options_->counts_mixture;
@@ -152,7 +159,9 @@ void ComparisonCheck::ObserveSplit(const ArmGroup& canary_arm, const ArmGroup& b
   // are symmetric in the arms, so this tests the opposite direction exactly.
   const ArmGroup& canary = reversed_ ? baseline_arm : canary_arm;
   const ArmGroup& baseline = reversed_ ? canary_arm : baseline_arm;
-  if (canary.loads <= 0 || baseline.loads <= 0 || !ChooseMethod(counts)) return;
+  if (canary.loads <= 0 || baseline.loads <= 0 || !ChooseMethod(counts, RowsPerLoad(canary_arm))) {
+    return;
+  }
   margin_log_ = margin_log;
   if (method_ == CheckMethod::kCounts) {
     ScoreCounts(canary, baseline, counts.dispersion, /*non_inferiority=*/true);
@@ -175,7 +184,7 @@ void ComparisonCheck::ObservePaired(const ArmGroup& canary_arm, const ArmGroup& 
                                     double tolerance_log) {
   const ArmGroup& canary = reversed_ ? baseline_arm : canary_arm;
   const ArmGroup& baseline = reversed_ ? canary_arm : baseline_arm;
-  if (!ChooseMethod(counts)) return;
+  if (!ChooseMethod(counts, RowsPerLoad(canary_arm))) return;
   margin_log_ = margin_log;
   const double difference = canary.mean - baseline.mean;
   divergent_streak_ = difference > tolerance_log ? divergent_streak_ + 1 : 0;

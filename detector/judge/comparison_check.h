@@ -90,7 +90,9 @@ class ComparisonCheck {
     double difference;
     double canary_count, canary_rows, baseline_count, baseline_rows;
   };
-  bool ChooseMethod(const CountProfile& counts);  // false: not enough baseline loads yet
+  // false: not enough baseline loads yet. canary_rows_per_load: the canary's load size, whose
+  // expected count matters as much as the baseline's.
+  bool ChooseMethod(const CountProfile& counts, double canary_rows_per_load);
   void ScoreDifference(double difference, double se, double df);
   void ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline, double dispersion,
                    bool non_inferiority);

@@ -347,7 +347,9 @@ void ReleaseJudge::ScoreTail(const ArmGroup& c, const ArmGroup& b, const Dataset
   if (!tail_check_) return;
   if (c.loads == 0 || b.loads == 0) return;
   // mean_count 0 selects the counts method; dispersion 1: loads are independent trials.
-  const CountProfile profile{0.0, 1.0, static_cast<std::size_t>(ctx.options->min_scale_loads)};
+  CountProfile profile;
+  profile.dispersion = 1.0;
+  profile.loads = static_cast<std::size_t>(ctx.options->min_scale_loads);
   const double margin = TailMarginLog(ctx);
   if (paired_mode_) {
     tail_check_->ObservePaired(c, b, profile, margin, 1e300);

@@ -184,6 +184,47 @@ TEST(CheckPolicyJudge, CheckSwitchedOffIsNotJudgedOrShown) {
   EXPECT_EQ(m.Find("null_rate(email)"), nullptr);
 }
 
+// A canary that loads a slice of the rows (row_count off: it is meant to be smaller). Its null
+// rate is judged on counts when its loads hold few nulls: a 5-row load without a null scored
+// log(0.5 / 6) per load against the baseline's 1%, nine times "worse", and rolled back A/A
+// releases; 3x the nulls in 300-row loads must still roll back.
+EngineOptions SliceCanaryPolicies() {
+  CheckPolicy rows_off = Default("row_count");
+  rows_off.enabled = false;
+  CheckPolicy duplicates_off = Default("duplicate_rate");
+  duplicates_off.enabled = false;  // the harness reports 10 duplicates per load, whatever its rows
+  return WithPolicies({{"row_count", rows_off}, {"duplicate_rate", duplicates_off}});
+}
+
+TEST(CheckPolicyJudge, SmallCanaryLoadsWithTheBaselinesRateAreNotRolledBack) {
+  Monitor m(SliceCanaryPolicies());
+  for (int i = 0; i < 400; ++i) {
+    if (i % 2 == 0) {
+      m.Baseline(i);  // 10,000 rows, 1% null
+    } else {
+      m.Canary(i, 5, i % 40 == 1 ? 1 : 0);  // 5 rows; one null every 20 canary loads: 1%
+    }
+  }
+  EXPECT_NE(m.decision(), Decision::kRollback) << m.View().reason;
+  const CheckEvidence* email = m.Find("null_rate(email)");
+  ASSERT_NE(email, nullptr);
+  EXPECT_EQ(email->method, "split_counts");
+  EXPECT_NE(email->verdict, Verdict::kFail) << email->sentence;
+}
+
+TEST(CheckPolicyJudge, SmallCanaryLoadsWithThreeTimesTheNullsRollBack) {
+  Monitor m(SliceCanaryPolicies());
+  for (int i = 0; i < 400 && m.decision() == Decision::kContinue; ++i) {
+    if (i % 2 == 0) {
+      m.Baseline(i);
+    } else {
+      m.Canary(i, 300, 9);  // 3%
+    }
+  }
+  EXPECT_EQ(m.decision(), Decision::kRollback);
+  EXPECT_EQ(m.View().deciding_check, "null_rate(email)") << m.View().reason;
+}
+
 TEST(CheckPolicyJudge, RowCountBadUpCatchesMoreRowsThatTheBuiltInIgnores) {
   CheckPolicy up = Default("row_count");
   up.bad_up = true;
