@@ -11,6 +11,8 @@ namespace canaryd {
 namespace {
 constexpr std::size_t kGapWindow = 16;
 constexpr std::size_t kCountWindow = 64;
+constexpr std::size_t kMinLoadsForAllNullRule = 8;
+constexpr double kAllNullLogChance = -20.72326583694641;  // log(1e-9), see AllNullLoadPlausible
 constexpr std::size_t kValueWindow = 64;
 constexpr std::size_t kMinValuesForBounds = 8;
 constexpr std::uint32_t kBoundsEvery = 16;  // bounds move slowly
@@ -59,12 +61,15 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
     m.last_all_null = v.every_row;
     if (v.rows > 0) {
       if (m.counts.full()) {
-        m.count_sum -= static_cast<double>(m.counts.front().first);
-        m.rows_sum -= static_cast<double>(m.counts.front().second);
+        const auto& [count, rows] = m.counts.front();
+        m.count_sum -= static_cast<double>(count);
+        m.rows_sum -= static_cast<double>(rows);
+        if (count == rows) --m.all_null_loads;
       }
       m.counts.push_back({v.count, v.rows});  // a full ring drops its oldest
       m.count_sum += static_cast<double>(v.count);
       m.rows_sum += static_cast<double>(v.rows);
+      if (v.count == v.rows) ++m.all_null_loads;
       m.profile_current = false;
     }
   }
@@ -82,9 +87,20 @@ ScaleEstimate BaselineTracker::Scale(int metric) const {
   return i < metrics_.size() ? metrics_[i].scale.Estimate() : ScaleEstimate{};
 }
 
-bool BaselineTracker::LastAllNull(int metric) const {
+bool BaselineTracker::AllNullLoadPlausible(int metric, std::uint64_t rows) const {
   const auto i = static_cast<std::size_t>(metric);
-  return i < metrics_.size() && metrics_[i].last_all_null;
+  if (i >= metrics_.size() || !metrics_[i].reported) return false;
+  const PerMetric& m = metrics_[i];
+  if (m.last_all_null || m.all_null_loads > 0) return true;
+  // Too few loads with rows to call one unusual: a column null in every row of half its loads
+  // can go a few loads without one.
+  if (m.counts.size() < kMinLoadsForAllNullRule) return true;
+  // The chance that `rows` rows at the baseline's pooled null rate are all null, p^rows. One in
+  // a billion: the baseline's rate varies from load to load (overdispersion), and at 60% jitter a
+  // load two sd below the mean non-null share still keeps this near 0.2%.
+  const double p = std::min(1.0, m.count_sum / m.rows_sum);
+  if (p >= 1.0) return true;
+  return static_cast<double>(rows) * std::log(p) > kAllNullLogChance;
 }
 
 void BaselineTracker::UpdateBounds(PerMetric* m) {

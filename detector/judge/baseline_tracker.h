@@ -39,8 +39,11 @@ class BaselineTracker {
   void Add(const Sample& sample, const std::vector<LoadValue>& values);
 
   ScaleEstimate Scale(int metric) const;
-  // Whether the latest baseline load that reported this column had every row null.
-  bool LastAllNull(int metric) const;
+  // Whether a load of `rows` rows with every row null could come from the baseline: it had one
+  // in its count window (or its latest load was one), its window holds too few loads with rows to
+  // tell, or its pooled rate makes one likely enough (a column that is almost always null, or a
+  // dataset of a few rows). False for a column the baseline has never reported.
+  bool AllNullLoadPlausible(int metric, std::uint64_t rows) const;
   bool Reported(int metric) const;
   CountProfile Counts(int metric) const;
   // A rate's counts pooled over the count window, (counts + 0.5) / rows; 0 if none: the level an
@@ -66,7 +69,8 @@ class BaselineTracker {
     bool last_all_null = false;
     boost::circular_buffer<std::pair<std::uint64_t, std::uint64_t>> counts;  // (count, rows)
     double count_sum = 0.0, rows_sum = 0.0;                                  // over `counts`
-    mutable CountProfile profile;  // of `counts`, valid while profile_current
+    std::size_t all_null_loads = 0;  // in `counts`: loads with count == rows
+    mutable CountProfile profile;    // of `counts`, valid while profile_current
     mutable bool profile_current = false;
     boost::circular_buffer<double> values;  // recent raw values, arrival order
     ClipBounds bounds;                      // recomputed every few loads

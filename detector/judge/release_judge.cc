@@ -449,7 +449,8 @@ void ReleaseJudge::CheckRulesOnCanary(const Sample& sample, const std::vector<Lo
     if (key.kind != MetricKind::kNullRate || !v.every_row) continue;
     const CheckPolicy& policy = ChecksFor(v.metric, ctx).policy;
     if (!policy.enabled) continue;
-    if (ctx.baseline->Reported(v.metric) && !ctx.baseline->LastAllNull(v.metric)) {
+    if (ctx.baseline->Reported(v.metric) &&
+        !ctx.baseline->AllNullLoadPlausible(v.metric, sample.rows)) {
       RuleFired(policy, key.Name(),
                 key.Name() + ": every row null in canary load " + sample.load_id +
                     " while the baseline's are not");

@@ -411,6 +411,41 @@ TEST(JudgeAllNullColumnRule, QuietWhenTheBaselineColumnIsAllNullToo) {
       1300, 10));
 }
 
+// A load with every row null is the rule's evidence only when the baseline could not produce
+// one: not for a column that is almost always null (2 filled rows in 10,000), not in a dataset
+// of a few rows, not while the baseline has shown too few loads to tell, and not once the
+// baseline itself had such a load. The last baseline load alone decided this before, and A/A
+// releases of such columns rolled back.
+TEST(JudgeAllNullColumnRule, QuietWhenTheBaselineCouldProduceAnAllNullLoad) {
+  const auto run = [](std::uint64_t rows, std::uint64_t baseline_nulls, int history,
+                      int baseline_all_null_every) {
+    Harness h;
+    for (int i = 0; i < history + 40; ++i) {
+      const bool all_null = baseline_all_null_every > 0 && i % baseline_all_null_every == 5;
+      Load b;
+      b.rows = rows;
+      b.nulls = {{"email", all_null ? rows : baseline_nulls}};
+      h.Baseline("b" + std::to_string(i), kT0 + i * kMinute, b);
+      if (i < history) continue;
+      Load c = b;
+      c.nulls = {{"email", i % 2 ? rows : baseline_nulls}};  // every other canary load all null
+      h.Canary("c" + std::to_string(i), kT0 + i * kMinute + 4000, c);
+    }
+    for (const auto& v : h.decided()) {
+      if (v.decision == Decision::kRollback) return v.reason;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(run(10000, 9998, 20, 0), "") << "2 filled rows in 10,000";
+  EXPECT_EQ(run(30, 27, 20, 0), "") << "30 rows, 90% null";
+  EXPECT_EQ(run(10000, 7000, 20, 10), "") << "the baseline has all-null loads too";
+  // A column that is 1% null turning all-null still rolls back, on the first such canary load.
+  EXPECT_NE(run(10000, 100, 20, 0).find("every row null in canary load c21"), std::string::npos);
+  // Without baseline history the rule waits for 8 baseline loads with rows (b0..b7).
+  EXPECT_NE(run(10000, 100, 0, 0).find("every row null in canary load c7"), std::string::npos)
+      << run(10000, 100, 0, 0);
+}
+
 TEST(JudgeAllNullColumnRule, ViewReportsTheRuleAsFailingEvidence) {
   Harness h;
   for (int i = 0; i < 10; ++i) h.Baseline("h" + std::to_string(i), kT0 + i * kMinute, Load{});
