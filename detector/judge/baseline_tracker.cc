@@ -12,6 +12,7 @@ namespace {
 constexpr std::size_t kGapWindow = 16;
 constexpr std::size_t kCountWindow = 64;
 constexpr std::size_t kMinLoadsForAllNullRule = 8;
+constexpr std::size_t kSchemaChanges = 8;                 // remembered for SchemaAt
 constexpr double kAllNullLogChance = -20.72326583694641;  // log(1e-9), see AllNullLoadPlausible
 constexpr std::size_t kValueWindow = 64;
 constexpr std::size_t kMinValuesForBounds = 8;
@@ -73,13 +74,24 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
       m.profile_current = false;
     }
   }
-  if (!sample.schema.empty()) schema_ = sample.schema;
+  if (!sample.schema.empty() && sample.schema != schema_) {
+    schema_ = sample.schema;
+    schema_changes_.emplace_back(sample.ts_ms, schema_);
+    if (schema_changes_.size() > kSchemaChanges) schema_changes_.pop_front();
+  }
   if (loads_ > 0 && sample.ts_ms >= last_ts_ms_) {
     gaps_ms_.push_back(sample.ts_ms - last_ts_ms_);
     median_gap_current_ = false;
   }
   last_ts_ms_ = std::max(last_ts_ms_, sample.ts_ms);
   ++loads_;
+}
+
+const std::string& BaselineTracker::SchemaAt(std::int64_t ts_ms) const {
+  for (auto it = schema_changes_.rbegin(); it != schema_changes_.rend(); ++it) {
+    if (it->first <= ts_ms) return it->second;
+  }
+  return schema_changes_.empty() ? schema_ : schema_changes_.front().second;
 }
 
 ScaleEstimate BaselineTracker::Scale(int metric) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,6 +54,10 @@ class BaselineTracker {
   ClipBounds Bounds(int metric) const;
 
   const std::string& schema() const { return schema_; }
+  // The schema of the newest baseline load at or before ts_ms (the oldest known schema for an
+  // earlier ts; empty if none reported). A canary load queued from before a migration that both
+  // arms made is compared with what the baseline had then, not with what it has now.
+  const std::string& SchemaAt(std::int64_t ts_ms) const;
   std::int64_t last_ts_ms() const { return last_ts_ms_; }
   std::uint64_t loads() const { return loads_; }
   // Median gap between consecutive baseline loads over the recent ones; 0 while fewer than 3.
@@ -82,6 +87,8 @@ class BaselineTracker {
 
   std::vector<PerMetric> metrics_;
   std::string schema_;
+  // (ts, schema) at each change of the baseline's schema, oldest first; the last is schema_.
+  std::deque<std::pair<std::int64_t, std::string>> schema_changes_;
   std::int64_t last_ts_ms_ = 0;
   std::uint64_t loads_ = 0;
   boost::circular_buffer<std::int64_t> gaps_ms_;

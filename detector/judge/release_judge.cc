@@ -148,7 +148,10 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
   }
   baseline_since_canary_ = 0;
   trailing_run_chance_ = 1.0;
-  if (!sample.schema.empty()) last_canary_schema_ = sample.schema;
+  if (!sample.schema.empty()) {
+    last_canary_schema_ = sample.schema;
+    last_canary_schema_ts_ms_ = sample.ts_ms;
+  }
   if (sample.freshness_s) {
     if (!late_share_) late_share_.emplace(1.0 - ctx.options->freshness_slo_share);
     late_share_->Update(*sample.freshness_s > ctx.options->freshness_slo_s);
@@ -195,9 +198,14 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
   ++baseline_loads_;
   baseline_totals_.Add(sample, ctx.options->freshness_slo_s);
+  // The canary's last schema against this baseline load's, for a canary that reported before
+  // any baseline schema was known. A baseline moving on from the schema the canary matched at
+  // its load's time is a migration both arms make, not the canary's change: the canary's next
+  // load is compared on its own arrival.
   if (!sample.schema.empty() && !last_canary_schema_.empty() &&
       sample.schema != last_canary_schema_ && !rule_failure_ && schema_policy_ &&
-      schema_policy_->enabled) {
+      schema_policy_->enabled &&
+      ctx.baseline->SchemaAt(last_canary_schema_ts_ms_) != last_canary_schema_) {
     RuleFired(*schema_policy_, "schema",
               "schema: canary " + last_canary_schema_ + " differs from baseline " + sample.schema);
   }
@@ -437,7 +445,7 @@ void ReleaseJudge::CheckRulesOnCanary(const Sample& sample, const std::vector<Lo
                                       const DatasetContext& ctx) {
   if (rule_failure_) return;
   if (!schema_policy_) schema_policy_ = PolicyFor("schema", ctx);
-  const std::string& base_schema = ctx.baseline->schema();
+  const std::string& base_schema = ctx.baseline->SchemaAt(sample.ts_ms);
   if (schema_policy_->enabled && !sample.schema.empty() && !base_schema.empty() &&
       sample.schema != base_schema) {
     RuleFired(*schema_policy_, "schema",

@@ -128,6 +128,7 @@ class ReleaseJudge {
   std::uint64_t regular_run_ = 0;
   int regular_runs_ = 0;
   std::string last_canary_schema_;
+  std::int64_t last_canary_schema_ts_ms_ = 0;
 
   std::vector<std::unique_ptr<MetricChecks>> metrics_;  // by metric id; null if not reported
   int rollback_tests_ = 0;  // tests that can roll back: the Bonferroni K

@@ -378,6 +378,32 @@ TEST(JudgeSchemaCheck, FiresWhenTheBaselineReportsAfterTheCanary) {
   EXPECT_EQ(h.decided()[0].decided_at_ms, kT0 + 1000);
 }
 
+// A migration both arms make at the same minute: the baseline's first new load arrives after
+// the canary's last old one. That canary load matched the baseline of its time; it used to be
+// compared with the baseline's new schema and the release rolled back. A canary that does not
+// follow the migration still rolls back, on its first load after it.
+TEST(JudgeSchemaCheck, AMigrationBothArmsMakeIsNotTheCanarysChange) {
+  const auto run = [](int canary_migrates_at) {
+    EngineOptions options;
+    options.judge.promote_min_canary_loads = 1000;  // keep the healthy start from promoting
+    Harness h(options);
+    for (int i = 0; i < 80; ++i) {
+      Load b;
+      b.schema = i >= 40 ? "sha256:new" : "sha256:base";
+      h.Baseline("b" + std::to_string(i), kT0 + i * kMinute, b);
+      if (i % 2 == 1) {
+        Load c;
+        c.schema = i >= canary_migrates_at ? "sha256:new" : "sha256:base";
+        h.Canary("c" + std::to_string(i), kT0 + i * kMinute + 4000, c);
+      }
+    }
+    EXPECT_TRUE(h.decided().empty() || h.decided()[0].decision == Decision::kRollback);
+    return h.decided().empty() ? std::string() : h.decided()[0].reason;
+  };
+  EXPECT_EQ(run(40), "");
+  EXPECT_EQ(run(1000), "schema: canary sha256:base differs from baseline sha256:new; rollback");
+}
+
 TEST(JudgeSchemaCheck, QuietWhenSchemasMatchOrAreNotReported) {
   Harness h;
   Load no_schema;
