@@ -53,7 +53,8 @@ struct JudgeOptions {
   double freshness_tail_margin_absolute = 0.02;  // +2 percentage points
 
   // Shadow mode: identical input should give identical output, so a paired difference beyond the
-  // tolerance in the bad direction on this many consecutive loads is a regression by itself.
+  // tolerance in the bad direction on this many consecutive loads is a regression by itself
+  // (counts only: rows, null and duplicate rates; freshness is a time two runs never share).
   bool shadow_tolerance_enabled = true;
   double shadow_tolerance_relative = 0.02;
   int shadow_tolerance_loads = 3;

@@ -560,6 +560,30 @@ TEST(JudgeShadowTolerance, NeedsConsecutiveDivergentLoads) {
   EXPECT_EQ(rows->method, "paired");
 }
 
+// Two runs of one load finish at different times: the tolerance is for counts, not freshness.
+// Canary freshness 10% later on 3 consecutive loads (and 10% earlier on the next 3) rolled back
+// by the 2% tolerance; freshness is judged by its test and 20% margin, which it is inside.
+TEST(JudgeShadowTolerance, FreshnessTimingJitterIsNotADivergence) {
+  EngineOptions options;
+  options.judge.promote_min_canary_loads = 1000;  // watch every load
+  Harness h(options);
+  for (int i = 0; i < 60; ++i) {
+    const std::string id = "p" + std::to_string(i);
+    Load base;
+    base.rows = 10000 + 37 * static_cast<std::uint64_t>(i % 7);
+    base.freshness_s = 300.0 + 7.0 * (i % 5);
+    Load canary = base;
+    canary.freshness_s = *base.freshness_s * ((i / 3) % 2 == 0 ? 1.10 : 0.90);
+    h.Baseline(id, kT0 + i * kMinute, base);
+    h.Canary(id, kT0 + i * kMinute + 4000, canary);
+  }
+  for (const auto& v : h.decided()) EXPECT_NE(v.decision, Decision::kRollback) << v.reason;
+  const ReleaseDatasetView view = h.View();
+  const CheckEvidence* freshness = FindCheck(view, "freshness");
+  ASSERT_NE(freshness, nullptr);
+  EXPECT_NE(freshness->verdict, Verdict::kFail) << freshness->sentence;
+}
+
 // Shadow mode where a load's canary report arrives before its baseline report (the canary is
 // often the faster arm). Run in a child process: a crash must fail this test, not the binary.
 [[noreturn]] void RunCanaryFirstShadowPairs() {
