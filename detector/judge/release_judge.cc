@@ -203,6 +203,11 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
   ++baseline_loads_;
   baseline_totals_.Add(sample, ctx.options->freshness_slo_s);
+  for (const LoadValue& v : values) {
+    const auto i = static_cast<std::size_t>(v.metric);
+    if (baseline_reported_.size() <= i) baseline_reported_.resize(i + 1, false);
+    baseline_reported_[i] = true;
+  }
   // The canary's last schema against this baseline load's, for a canary that reported before
   // any baseline schema was known. A baseline moving on from the schema the canary matched at
   // its load's time is a migration both arms make, not the canary's change: the canary's next
@@ -562,6 +567,28 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check, const Dat
   return Verdict::kPass;
 }
 
+std::vector<std::string> ReleaseJudge::UnjudgedBaselineMetrics(const DatasetContext& ctx) const {
+  std::vector<std::string> unjudged;
+  for (std::size_t i = 0; i < baseline_reported_.size(); ++i) {
+    if (!baseline_reported_[i]) continue;
+    const int metric = static_cast<int>(i);
+    const MetricKey& key = ctx.registry->key(metric);
+    const MetricChecks* checks = i < metrics_.size() ? metrics_[i].get() : nullptr;
+    if (checks == nullptr) {
+      // The canary never reported it: judged by the policy it would have had.
+      const CheckPolicy policy = PolicyFor(key.Name(), ctx);
+      if (policy.enabled && policy.rolls_back) unjudged.push_back(key.Name());
+      continue;
+    }
+    if (!checks->policy.enabled || !checks->policy.rolls_back || checks->tests.empty()) continue;
+    const bool compared = std::any_of(
+        checks->tests.begin(), checks->tests.end(),
+        [](const std::unique_ptr<ComparisonCheck>& t) { return t->observations() > 0; });
+    if (!compared) unjudged.push_back(key.Name());
+  }
+  return unjudged;
+}
+
 bool ReleaseJudge::NonInferior(const ComparisonCheck& check, const Thresholds& thresholds) const {
   const double needed = thresholds.promote_log;
   if (check.observations() == 0) return false;
@@ -619,7 +646,8 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     return true;
   }
   if (evaluated > 0 && all_non_inferior &&
-      canary_loads_ >= static_cast<std::uint64_t>(ctx.options->promote_min_canary_loads)) {
+      canary_loads_ >= static_cast<std::uint64_t>(ctx.options->promote_min_canary_loads) &&
+      baseline_totals_.rows > 0 && UnjudgedBaselineMetrics(ctx).empty()) {
     Decide(Decision::kPromote, ts_ms, "all",
            "every check shown no worse than its margin over " + std::to_string(canary_loads_) +
                " canary loads; promote");
@@ -742,7 +770,35 @@ ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
     if (decision_ == Decision::kRollback && deciding_check_ == check->name()) {
       v = Verdict::kFail;
     }
-    view.checks.push_back(EvidenceFor(*check, v, thresholds));
+    CheckEvidence e = EvidenceFor(*check, v, thresholds);
+    const CheckPolicy& policy = check->policy();
+    if (v == Verdict::kNotEvaluated && check->observations() == 0 &&
+        canary_loads_ >= static_cast<std::uint64_t>(policy.warm_up_canary) &&
+        baseline_loads_ >= static_cast<std::uint64_t>(policy.warm_up_baseline)) {
+      // Past warm-up: "warming up" would say more loads will do, when these never compare.
+      e.sentence = e.check + ": nothing compared yet over " + std::to_string(canary_loads_) +
+                   " canary and " + std::to_string(baseline_loads_) +
+                   " baseline loads (loads without rows, or reported by one arm only)";
+    }
+    view.checks.push_back(std::move(e));
+  }
+  if (decision_ == Decision::kContinue) {
+    // What the baseline reports and the canary never did: shown, since it holds promotion.
+    for (const std::string& name : UnjudgedBaselineMetrics(ctx)) {
+      if (std::any_of(view.checks.begin(), view.checks.end(),
+                      [&](const CheckEvidence& e) { return e.check == name; })) {
+        continue;
+      }
+      CheckEvidence e;
+      e.check = name;
+      e.verdict = Verdict::kNotEvaluated;
+      e.method = "rule";
+      e.canary_loads = canary_loads_;
+      e.baseline_loads = baseline_loads_;
+      e.sentence = name + ": reported by the baseline, not by the canary (" +
+                   std::to_string(canary_loads_) + " canary loads); holds promotion";
+      view.checks.push_back(std::move(e));
+    }
   }
   for (const auto& checks : metrics_) {
     if (!checks || !checks->limits) continue;

@@ -71,6 +71,10 @@ class ReleaseJudge {
   };
 
   MetricChecks& ChecksFor(int metric, const DatasetContext& ctx);
+  // Metrics the baseline reports that no rolling-back test has compared yet (the canary does not
+  // report them, or no load of either arm had rows for them): promotion waits for them, since
+  // "no worse" was never shown. A metric only the canary reports (a new column) is not one.
+  std::vector<std::string> UnjudgedBaselineMetrics(const DatasetContext& ctx) const;
   // The baseline's count profile of the metric if one of its tests reads it, else empty.
   static CountProfile CountsFor(const MetricChecks& checks, int metric, const DatasetContext& ctx);
   CheckPolicy PolicyFor(std::string_view check, const DatasetContext& ctx) const;
@@ -131,6 +135,8 @@ class ReleaseJudge {
   std::int64_t last_canary_schema_ts_ms_ = 0;
 
   std::vector<std::unique_ptr<MetricChecks>> metrics_;  // by metric id; null if not reported
+  // Metrics the baseline reported since the release started, by metric id.
+  std::vector<bool> baseline_reported_;
   int rollback_tests_ = 0;  // tests that can roll back: the Bonferroni K
   CheckPolicy tail_policy_;
   std::unique_ptr<ComparisonCheck> tail_check_;  // freshness_tail; null until freshness is seen

@@ -560,6 +560,41 @@ TEST(JudgeShadowTolerance, NeedsConsecutiveDivergentLoads) {
   EXPECT_EQ(rows->method, "paired");
 }
 
+// Promotion says every check was shown no worse. A metric the baseline reports and the canary
+// never does was not shown anything: it holds promotion and the view says why (it used to drop
+// out of the verdict and the release promoted). A baseline whose loads have no rows holds it
+// too: the canary was compared with nothing.
+TEST(JudgePromotion, WaitsForWhatTheBaselineReportsAndTheCanaryDoesNot) {
+  const auto run = [](bool canary_reports_phone, std::uint64_t baseline_rows) {
+    Harness h;
+    for (int i = 0; i < 60; ++i) {
+      const std::string id = "p" + std::to_string(i);
+      Load base;
+      base.rows = baseline_rows;
+      base.nulls = {{"email", baseline_rows / 100}, {"phone", baseline_rows / 100}};
+      base.duplicates = baseline_rows / 1000;
+      Load canary;
+      canary.nulls = {{"email", 100}};
+      if (canary_reports_phone) canary.nulls.push_back({"phone", 100});
+      h.Baseline(id, kT0 + i * kMinute, base);
+      h.Canary(id, kT0 + i * kMinute + 4000, canary);
+    }
+    return h;
+  };
+  EXPECT_EQ(run(true, 10000).View().decision, Decision::kPromote);  // the control
+
+  const Harness missing = run(false, 10000);
+  const ReleaseDatasetView view = missing.View();
+  EXPECT_EQ(view.decision, Decision::kContinue) << view.reason;
+  const CheckEvidence* phone = FindCheck(view, "null_rate(phone)");
+  ASSERT_NE(phone, nullptr);
+  EXPECT_EQ(phone->verdict, Verdict::kNotEvaluated);
+  EXPECT_NE(phone->sentence.find("reported by the baseline, not by the canary"), std::string::npos)
+      << phone->sentence;
+
+  EXPECT_EQ(run(true, 0).View().decision, Decision::kContinue);
+}
+
 // Two runs of one load finish at different times: the tolerance is for counts, not freshness.
 // Canary freshness 10% later on 3 consecutive loads (and 10% earlier on the next 3) rolled back
 // by the 2% tolerance; freshness is judged by its test and 20% margin, which it is inside.
