@@ -66,7 +66,18 @@ std::string SentenceFor(const CheckEvidence& e) {
         // A check that is bad when the metric falls reads its margin as a share less.
         const double share = e.bad_down ? -std::expm1(-e.margin_log) : std::expm1(e.margin_log);
         char margin[32];
-        std::snprintf(margin, sizeof margin, "%.0f%%", 100.0 * share);
+        if (e.margin_absolute > 0) {
+          std::snprintf(margin, sizeof margin, "%s%.2gpp", e.bad_down ? "-" : "+",
+                        100.0 * e.margin_absolute);
+        } else {
+          std::snprintf(margin, sizeof margin, "%.0f%%", 100.0 * share);
+        }
+        if (e.log_e_non_inferiority < e.log_promote_threshold) {
+          // Shown by the count alone (ReleaseJudge::NonInferior): not one in n canary rows makes
+          // a rate above the absolute margin unlikely, whatever the e-value says.
+          return head + "; shown no worse than the " + margin + " margin (none in " +
+                 std::to_string(e.canary_rows) + " canary rows)";
+        }
         return head + "; shown no worse than the " + margin + " margin (evidence " +
                FormatEvidence(e.log_e_non_inferiority) +
                " >= " + FormatEvidence(e.log_promote_threshold) + ")";

@@ -683,6 +683,15 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   e.log_promote_threshold = thresholds.promote_log;
   e.effect_log = check.RecentEffect();
   e.margin_log = check.margin_log();
+  {
+    const CheckPolicy& policy = check.policy();
+    const double relative_log = e.bad_down
+                                    ? -std::log1p(-std::min(policy.margin_relative, kMaxDownShare))
+                                    : std::log1p(policy.margin_relative);
+    if (policy.margin_absolute > 0 && e.margin_log > relative_log + 1e-9) {
+      e.margin_absolute = policy.margin_absolute;
+    }
+  }
   e.observations = check.observations();
   e.canary_loads = canary_loads_;
   e.baseline_loads = baseline_loads_;

@@ -269,6 +269,31 @@ TEST(EvidenceSentence, PassWarnAndWarmUpSentences) {
             "the 10% margin (evidence 25 >= 20)");
 }
 
+// A key column never null: the +0.1pp absolute margin is what applies, and read as a share of a
+// baseline rate near 0 it was "the 126990% margin".
+TEST(EvidenceSentence, AnAbsoluteRateMarginReadsInPercentagePoints) {
+  CheckEvidence e;
+  e.check = "null_rate(customer_id)";
+  e.unit = "rate";
+  e.canary_loads = 30;
+  e.verdict = Verdict::kPass;
+  e.non_inferior = true;
+  e.margin_log = std::log(1270.9);
+  e.margin_absolute = 0.001;
+  e.log_e_non_inferiority = std::log(25.0);
+  e.log_promote_threshold = std::log(20.0);
+  EXPECT_EQ(SentenceFor(e),
+            "null_rate(customer_id) 0.00% vs 0.00% baseline over 30 canary loads; shown no worse "
+            "than the +0.1pp margin (evidence 25 >= 20)");
+  // No null in the canary's rows shows it without the e-value: the sentence says so rather than
+  // "evidence 1 >= 20".
+  e.log_e_non_inferiority = 0.0;
+  e.canary_rows = 300000;
+  EXPECT_EQ(SentenceFor(e),
+            "null_rate(customer_id) 0.00% vs 0.00% baseline over 30 canary loads; shown no worse "
+            "than the +0.1pp margin (none in 300000 canary rows)");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bonferroni: the threshold every statistical check quotes is log(K / alpha).
 
