@@ -75,6 +75,23 @@ class Progress {
   Clock::time_point last_;
 };
 
+// A release that saw both arms and compared nothing: in a replay that is nearly always input
+// sorted by arm rather than by time (the judge takes reports in input order, so a canary whose
+// baseline loads all came before it has nothing to be compared with). Silent, it read as a
+// healthy `continue`.
+void WarnIfNothingCompared(const ReleaseDatasetView& v) {
+  constexpr std::uint64_t kLoads = 3;
+  if (v.decision != Decision::kContinue || v.canary_loads < kLoads) return;
+  const bool compared = std::any_of(v.checks.begin(), v.checks.end(),
+                                    [](const CheckEvidence& e) { return e.observations > 0; });
+  if (compared) return;
+  spdlog::warn(
+      "event=nothing_compared release={} dataset={} canary_loads={} baseline_loads={} "
+      "detail=\"no canary load could be compared with a baseline load; reports are judged in "
+      "input order, so sort the file by ts rather than by arm\"",
+      v.release, v.dataset, v.canary_loads, v.baseline_loads);
+}
+
 }  // namespace
 
 int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
@@ -127,6 +144,7 @@ int RunReplay(std::istream& in, std::ostream& out, const ReplayOptions& options,
   std::map<std::string, std::map<std::string, Decision>> release_state;
   for (const ReleaseDatasetView& v : engine.Releases()) {
     release_state[v.release][v.dataset] = Decision::kContinue;
+    WarnIfNothingCompared(v);
   }
   for (const DecisionEvent& event : sink.TakeSorted()) {
     auto& per_dataset = release_state[event.view.release];

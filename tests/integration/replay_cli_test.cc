@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -163,6 +164,33 @@ TEST(ReplayCli, RedeliveredReportsAreCountedOnce) {
   EXPECT_EQ(summary["duplicate_deliveries"], 240);
   EXPECT_EQ(summary["decisions"]["rollback"], 1);
   EXPECT_EQ(summary["decisions"]["promote"], 1);
+}
+
+// The shipped example sorted by arm (every baseline report, then every canary report): nothing
+// can be compared, and replay says so on stderr instead of ending in a silent `continue`.
+TEST(ReplayCli, InputSortedByArmIsNamedOnStderr) {
+  std::ifstream example(SourceDir() + "/examples/orders_two_releases.jsonl");
+  std::string line;
+  std::string baseline;
+  std::string canary;
+  while (std::getline(example, line)) {
+    (line.find(R"("arm":"canary")") != std::string::npos ? canary : baseline) += line + "\n";
+  }
+  ASSERT_FALSE(canary.empty());
+  const RunResult sorted = RunCanaryd("replay " + TempFile("by_arm.jsonl", baseline + canary));
+  EXPECT_EQ(sorted.exit_code, 0);
+  std::ifstream err(sorted.err_path);
+  const std::string stderr_text((std::istreambuf_iterator<char>(err)),
+                                std::istreambuf_iterator<char>());
+  EXPECT_NE(stderr_text.find("event=nothing_compared"), std::string::npos) << stderr_text;
+
+  // In time order the same reports compare, and nothing is said.
+  const RunResult in_order =
+      RunCanaryd("replay " + SourceDir() + "/examples/orders_two_releases.jsonl");
+  std::ifstream err2(in_order.err_path);
+  const std::string stderr2((std::istreambuf_iterator<char>(err2)),
+                            std::istreambuf_iterator<char>());
+  EXPECT_EQ(stderr2.find("event=nothing_compared"), std::string::npos) << stderr2;
 }
 
 TEST(ReplayCli, NoReleaseMeansExitZero) {
