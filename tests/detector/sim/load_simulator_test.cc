@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/detector/same_sample.h"
+
 namespace canaryd::sim {
 namespace {
 
@@ -20,21 +22,6 @@ std::vector<Sample> Collect(const Scenario& scenario) {
   Sample s;
   while (sim.Next(&s)) samples.push_back(s);
   return samples;
-}
-
-bool SameSample(const Sample& a, const Sample& b) {
-  if (a.dataset != b.dataset || a.arm != b.arm || a.release != b.release ||
-      a.load_id != b.load_id || a.ts_ms != b.ts_ms || a.rows != b.rows ||
-      a.freshness_s != b.freshness_s || a.duplicates != b.duplicates || a.schema != b.schema ||
-      a.nulls.size() != b.nulls.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.nulls.size(); ++i) {
-    if (a.nulls[i].column != b.nulls[i].column || a.nulls[i].nulls != b.nulls[i].nulls) {
-      return false;
-    }
-  }
-  return true;
 }
 
 std::uint64_t NullsOf(const Sample& s, const std::string& column) {
