@@ -74,9 +74,8 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
       m.profile_current = false;
     }
   }
-  if (!sample.schema.empty() && sample.schema != schema_) {
-    schema_ = sample.schema;
-    schema_changes_.emplace_back(sample.ts_ms, schema_);
+  if (!sample.schema.empty() && sample.schema != schema()) {
+    schema_changes_.emplace_back(sample.ts_ms, sample.schema);
     if (schema_changes_.size() > kSchemaChanges) schema_changes_.pop_front();
   }
   if (loads_ > 0 && sample.ts_ms >= last_ts_ms_) {
@@ -87,11 +86,16 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
   ++loads_;
 }
 
+const std::string& BaselineTracker::schema() const {
+  static const std::string kNone;
+  return schema_changes_.empty() ? kNone : schema_changes_.back().second;
+}
+
 const std::string& BaselineTracker::SchemaAt(std::int64_t ts_ms) const {
   for (auto it = schema_changes_.rbegin(); it != schema_changes_.rend(); ++it) {
     if (it->first <= ts_ms) return it->second;
   }
-  return schema_changes_.empty() ? schema_ : schema_changes_.front().second;
+  return schema_changes_.empty() ? schema() : schema_changes_.front().second;
 }
 
 ScaleEstimate BaselineTracker::Scale(int metric) const {

@@ -53,7 +53,7 @@ class BaselineTracker {
   double PooledRate(int metric) const;
   ClipBounds Bounds(int metric) const;
 
-  const std::string& schema() const { return schema_; }
+  const std::string& schema() const;
   // The schema of the newest baseline load at or before ts_ms (the oldest known schema for an
   // earlier ts; empty if none reported). A canary load queued from before a migration that both
   // arms made is compared with what the baseline had then, not with what it has now.
@@ -86,8 +86,7 @@ class BaselineTracker {
   PerMetric& At(int metric);
 
   std::vector<PerMetric> metrics_;
-  std::string schema_;
-  // (ts, schema) at each change of the baseline's schema, oldest first; the last is schema_.
+  // (ts, schema) at each change of the baseline's schema, oldest first; the last is the current.
   std::deque<std::pair<std::int64_t, std::string>> schema_changes_;
   std::int64_t last_ts_ms_ = 0;
   std::uint64_t loads_ = 0;

@@ -26,12 +26,17 @@ bool NaturalUp(const ComparisonCheck& test) {
   return (test.key().kind != MetricKind::kRowCount) != test.reversed();
 }
 
+// A relative margin on the log scale, in the test's direction ("10% fewer" reads as a share less).
+double RelativeMarginLog(const ComparisonCheck& test, double relative) {
+  return NaturalUp(test) ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
+}
+
 // How much worse, in the test's direction on the log scale, matters: the larger of the relative
 // margin and, for rates, the absolute one at the baseline's level.
 double DirectionalMarginLog(const ComparisonCheck& test, int metric, double relative,
                             double absolute, const DatasetContext& ctx) {
   const bool up = NaturalUp(test);
-  double margin = up ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
+  double margin = RelativeMarginLog(test, relative);
   const double p = IsRowRate(test.key()) ? ctx.baseline->PooledRate(metric) : 0.0;
   if (absolute > 0 && p > 0) {
     const double absolute_log = up             ? std::log((p + absolute) / p)
@@ -683,14 +688,10 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   e.log_promote_threshold = thresholds.promote_log;
   e.effect_log = check.RecentEffect();
   e.margin_log = check.margin_log();
-  {
-    const CheckPolicy& policy = check.policy();
-    const double relative_log = e.bad_down
-                                    ? -std::log1p(-std::min(policy.margin_relative, kMaxDownShare))
-                                    : std::log1p(policy.margin_relative);
-    if (policy.margin_absolute > 0 && e.margin_log > relative_log + 1e-9) {
-      e.margin_absolute = policy.margin_absolute;
-    }
+  const CheckPolicy& policy = check.policy();
+  if (policy.margin_absolute > 0 &&
+      e.margin_log > RelativeMarginLog(check, policy.margin_relative) + 1e-9) {
+    e.margin_absolute = policy.margin_absolute;
   }
   e.observations = check.observations();
   e.canary_loads = canary_loads_;
