@@ -21,6 +21,7 @@ JudgeOptions ToJudgeOptions(const EffectiveRules& rules, const FleetFreshnessSlo
   }
   if (const EffectiveCheck* freshness = rules.Find("freshness")) {
     options.freshness_margin_relative = freshness->margin.relative;
+    options.freshness_margin_absolute_s = freshness->margin.absolute;
   }
   return options;
 }

@@ -45,14 +45,20 @@ std::string_view SeverityName(Severity severity) {
   return severity == Severity::kWarn ? "warn" : "fail";
 }
 
-std::string FormatMargin(const Margin& margin) {
+std::string FormatMargin(const Margin& margin, RuleMetric metric) {
   std::string out;
   if (margin.relative > 0 || margin.absolute == 0) out = "+" + FormatPercent(margin.relative);
   if (margin.absolute > 0) {
-    std::string pp = FormatPercent(margin.absolute);
-    pp.pop_back();
+    std::string term;
+    if (metric == RuleMetric::kFreshness) {
+      term = FormatDurationMs(std::llround(margin.absolute * 1000.0));
+    } else {
+      term = FormatPercent(margin.absolute);
+      term.back() = 'p';
+      term += 'p';
+    }
     if (!out.empty()) out += " or ";
-    out += "+" + pp + "pp";
+    out += "+" + term;
   }
   return out;
 }
@@ -90,7 +96,8 @@ ScopeSettings MakeBuiltIn() {
   add(RuleMetric::kNullRate, "*", BadDirection::kUp, rate);
   add(RuleMetric::kDuplicateRate, "", BadDirection::kUp, rate);
   add(RuleMetric::kRowCount, "", BadDirection::kDown, Margin{judge.row_count_margin_relative, 0});
-  add(RuleMetric::kFreshness, "", BadDirection::kUp, Margin{judge.freshness_margin_relative, 0});
+  add(RuleMetric::kFreshness, "", BadDirection::kUp,
+      Margin{judge.freshness_margin_relative, judge.freshness_margin_absolute_s});
   add(RuleMetric::kSchema, "", BadDirection::kBoth, std::nullopt);
   return s;
 }

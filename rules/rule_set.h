@@ -30,13 +30,14 @@ enum class Severity : std::uint8_t { kWarn, kFail };
 std::string_view SeverityName(Severity severity);
 
 // How much worse the canary may be before it matters: the larger of the two applies. absolute is
-// in rate units (0.001 = +0.1pp) and exists for rates only.
+// in rate units for rates (0.001 = +0.1pp) and in seconds for freshness; other checks have none.
 struct Margin {
   double relative = 0.0;
   double absolute = 0.0;
   bool operator==(const Margin&) const = default;
 };
-std::string FormatMargin(const Margin& margin);  // "+20% or +0.1pp"
+// "+20% or +0.1pp", "+20% or +1m" (freshness).
+std::string FormatMargin(const Margin& margin, RuleMetric metric);
 
 // An absolute limit as the file wrote it (the judge's AbsoluteLimit, plus where it was written).
 struct Limit : AbsoluteLimit {

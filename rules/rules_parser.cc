@@ -1033,7 +1033,8 @@ void RulesParser::ParseMargin(const YAML::Node& key, const YAML::Node& value, Ch
     }
     if (terms.empty() || terms.size() > 2) {
       Error(value.Mark(), "a margin is one or two terms",
-            "e.g. 'margin: +20%' or 'margin: [+20%, +0.1pp]' (the larger applies)");
+            "e.g. 'margin: +20%' or 'margin: [+20%, +0.1pp]' (the larger applies); freshness: "
+            "'margin: [+20%, +1m]'");
       return;
     }
   } else if (value.IsScalar()) {
@@ -1054,12 +1055,22 @@ void RulesParser::ParseMargin(const YAML::Node& key, const YAML::Node& value, Ch
       Error(PosIn(term, parsed.error().offset), parsed.error().message, parsed.error().hint);
       return;
     }
-    if (parsed.value().absolute) {
-      if (!IsRate(rule.metric)) {
-        Error(term.Mark(), "percentage points (pp) are for rates",
-              std::string(RuleMetricName(rule.metric)) + " margins are relative, e.g. +10%");
-        return;
-      }
+    const MarginKind kind = parsed.value().kind;
+    if (kind == MarginKind::kPoints && !IsRate(rule.metric)) {
+      Error(term.Mark(), "percentage points (pp) are for rates",
+            rule.metric == RuleMetric::kFreshness
+                ? "a freshness margin is relative or a duration, e.g. [+20%, +1m]"
+                : std::string(RuleMetricName(rule.metric)) + " margins are relative, e.g. +10%");
+      return;
+    }
+    if (kind == MarginKind::kSeconds && rule.metric != RuleMetric::kFreshness) {
+      Error(term.Mark(), "a duration margin is for freshness",
+            IsRate(rule.metric)
+                ? "a rate margin is relative or in points, e.g. [+20%, +0.1pp]"
+                : std::string(RuleMetricName(rule.metric)) + " margins are relative, e.g. +10%");
+      return;
+    }
+    if (parsed.value().absolute()) {
       if (has_absolute) {
         Error(term.Mark(), "two absolute margins", "give one relative and one absolute term");
         return;

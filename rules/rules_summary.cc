@@ -34,6 +34,8 @@ nlohmann::json CheckJson(const EffectiveCheck& check) {
   if (check.metric != RuleMetric::kSchema) {
     j["bad"] = std::string(BadDirectionName(check.bad));
     j["margin"] = {{"relative", check.margin.relative}, {"absolute", check.margin.absolute}};
+    if (check.metric == RuleMetric::kFreshness) j["margin"]["absolute_unit"] = "seconds";
+    if (IsRate(check.metric)) j["margin"]["absolute_unit"] = "fraction";
     j["warm_up"] = {{"canary", check.warm_up_canary}, {"baseline", check.warm_up_baseline}};
   }
   j["severity"] = std::string(SeverityName(check.severity));
@@ -92,7 +94,8 @@ void AppendDataset(std::ostringstream& out, const std::string& title, const Effe
     if (c.metric == RuleMetric::kSchema) {
       compare = "must match";
     } else {
-      compare = std::string(BadDirectionName(c.bad)) + ", margin " + FormatMargin(c.margin);
+      compare =
+          std::string(BadDirectionName(c.bad)) + ", margin " + FormatMargin(c.margin, c.metric);
     }
     for (const Limit& limit : c.limits) {
       limits += (limits.empty() ? "" : ", ") + LimitText(limit, c.metric);

@@ -142,7 +142,8 @@ UnitResult<double> ParsePercent(std::string_view text) {
 UnitResult<MarginTerm> ParseMarginTerm(std::string_view text) {
   const std::string_view trimmed = Trim(text);
   const std::size_t base = static_cast<std::size_t>(trimmed.data() - text.data());
-  constexpr const char* kHint = "write +20% (relative) or +0.1pp (percentage points)";
+  constexpr const char* kHint =
+      "write +20% (relative), +0.1pp (percentage points, rates) or +30s (freshness)";
   if (trimmed.empty()) return Fail("missing margin", kHint);
   if (trimmed.front() == '-') {
     return Fail("a margin cannot be negative",
@@ -171,14 +172,18 @@ UnitResult<MarginTerm> ParseMarginTerm(std::string_view text) {
       return Fail("a factor margin must be at least x1", "x1.2 allows the canary to be 20% worse",
                   base);
     }
-    return MarginTerm{false, value - 1.0};
+    return MarginTerm{MarginKind::kRelative, value - 1.0};
   }
-  if (unit == "%") return MarginTerm{false, value / 100.0};
+  if (unit == "%") return MarginTerm{MarginKind::kRelative, value / 100.0};
   if (unit == "pp") {
     if (value > 100) return Fail("an absolute margin over 100pp can never be exceeded", "", base);
-    return MarginTerm{true, value / 100.0};
+    return MarginTerm{MarginKind::kPoints, value / 100.0};
   }
   if (unit.empty()) return Fail("a margin needs a unit", kHint, base);
+  // A duration, read by the duration parser so that "+1m30s" means what it does in a limit.
+  if (auto ms = ParseDurationMs(trimmed.substr(i)); ms) {
+    return MarginTerm{MarginKind::kSeconds, static_cast<double>(ms.value()) / 1000.0};
+  }
   return Fail("unknown margin unit '" + std::string(unit) + "'", kHint, unit_at);
 }
 

@@ -31,11 +31,14 @@ UnitResult<std::int64_t> ParseDurationMs(std::string_view text);
 // mean 0.5% or 50%) and an error.
 UnitResult<double> ParsePercent(std::string_view text);
 
-// One margin term: relative ("+20%", "x1.2" -> 0.2) or absolute in percentage points ("+0.1pp"
-// -> 0.001). Margins are how much worse the canary may be, so they are never negative.
+// One margin term: relative ("+20%", "x1.2" -> 0.2), absolute in percentage points ("+0.1pp"
+// -> 0.001, for rates) or absolute as a duration ("+30s", "+1m30s" -> 30, 90 seconds, for
+// freshness). Margins are how much worse the canary may be, so they are never negative.
+enum class MarginKind : std::uint8_t { kRelative, kPoints, kSeconds };
 struct MarginTerm {
-  bool absolute = false;
-  double value = 0.0;
+  MarginKind kind = MarginKind::kRelative;
+  double value = 0.0;  // a fraction, a rate, or seconds
+  bool absolute() const { return kind != MarginKind::kRelative; }
 };
 UnitResult<MarginTerm> ParseMarginTerm(std::string_view text);
 

@@ -122,7 +122,7 @@ bool BaselineTracker::AllNullLoadPlausible(int metric, std::uint64_t rows) const
 void BaselineTracker::UpdateBounds(PerMetric* m) {
   m->since_bounds = 0;
   const std::size_t n = m->values.size();
-  if (n < kMinValuesForBounds) return;
+  if (n == 0) return;
   // The window sorted by a network (sorting_network.h: the two std::nth_element passes this
   // replaced ran fewer instructions but mispredicted, 7% slower per report in engine_bench). The
   // median is read off; the median absolute deviation is the mid-th smallest of the deviations
@@ -133,6 +133,8 @@ void BaselineTracker::UpdateBounds(PerMetric* m) {
   BitonicSort<kValueWindow>(s);
   const std::size_t mid = n / 2;
   const double median = s[mid];
+  m->median = median;
+  if (n < kMinValuesForBounds) return;
   // The deviations below the median, nearest first, and those from it upwards: two ascending runs.
   // The median absolute deviation is the (mid + 1)-th smallest of their union, found by a binary
   // search for how many of it come from below (walking both runs outwards was a third of this
@@ -163,6 +165,11 @@ void BaselineTracker::UpdateBounds(PerMetric* m) {
 ClipBounds BaselineTracker::Bounds(int metric) const {
   const auto i = static_cast<std::size_t>(metric);
   return i < metrics_.size() ? metrics_[i].bounds : ClipBounds{};
+}
+
+double BaselineTracker::Median(int metric) const {
+  const auto i = static_cast<std::size_t>(metric);
+  return i < metrics_.size() ? metrics_[i].median : std::numeric_limits<double>::quiet_NaN();
 }
 
 CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,9 @@ class BaselineTracker {
   // with no count reads as 0.5 / rows), which shrank the absolute margin towards nothing.
   double PooledRate(int metric) const;
   ClipBounds Bounds(int metric) const;
+  // The median of the metric's recent oriented values (refreshed with the clip bounds); NaN before
+  // the first. Freshness's absolute margin (seconds) is added at this level.
+  double Median(int metric) const;
 
   const std::string& schema() const;
   // The schema of the newest baseline load at or before ts_ms (the oldest known schema for an
@@ -77,8 +81,9 @@ class BaselineTracker {
     std::size_t all_null_loads = 0;  // in `counts`: loads with count == rows
     mutable CountProfile profile;    // of `counts`, valid while profile_current
     mutable bool profile_current = false;
-    boost::circular_buffer<double> values;  // recent raw values, arrival order
-    ClipBounds bounds;                      // recomputed every few loads
+    boost::circular_buffer<double> values;                     // recent raw values, arrival order
+    ClipBounds bounds;                                         // recomputed every few loads
+    double median = std::numeric_limits<double>::quiet_NaN();  // of `values`, with `bounds`
     std::uint32_t since_bounds = 0;
   };
   void UpdateBounds(PerMetric* m);

@@ -54,6 +54,7 @@ CheckPolicy BuiltInPolicy(std::string_view check, const JudgeOptions& options) {
     policy.margin_relative = options.row_count_margin_relative;
   } else if (check == "freshness") {
     policy.margin_relative = options.freshness_margin_relative;
+    policy.margin_absolute = options.freshness_margin_absolute_s;
   } else if (check != "schema") {  // null_rate(...), duplicate_rate
     policy.margin_relative = options.rate_margin_relative;
     policy.margin_absolute = options.rate_margin_absolute;

@@ -45,7 +45,8 @@ struct CheckPolicy {
   // both may be set; both gives the check one test per direction.
   bool bad_up = true;
   bool bad_down = false;
-  // The practical margin: the larger of the two applies; absolute is in rate units (rates only).
+  // The practical margin: the larger of the two applies. absolute is in rate units for rates
+  // (0.001 = +0.1pp) and in seconds for freshness; other checks have none.
   double margin_relative = 0.0;
   double margin_absolute = 0.0;
   int warm_up_canary = 3;

@@ -66,7 +66,10 @@ std::string SentenceFor(const CheckEvidence& e) {
         // A check that is bad when the metric falls reads its margin as a share less.
         const double share = e.bad_down ? -std::expm1(-e.margin_log) : std::expm1(e.margin_log);
         char margin[32];
-        if (e.margin_absolute > 0) {
+        if (e.margin_absolute > 0 && e.unit == "s") {
+          std::snprintf(margin, sizeof margin, "%s%.0fs", e.bad_down ? "-" : "+",
+                        e.margin_absolute);
+        } else if (e.margin_absolute > 0) {
           std::snprintf(margin, sizeof margin, "%s%.2gpp", e.bad_down ? "-" : "+",
                         100.0 * e.margin_absolute);
         } else {

@@ -31,13 +31,24 @@ double RelativeMarginLog(const ComparisonCheck& test, double relative) {
   return NaturalUp(test) ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
 }
 
+// Where an absolute margin is added, on the scale whose log the judge compares: a rate's pooled
+// level, or freshness's median (seconds + 1, as OrientedFreshness takes the log of); 0: none.
+double AbsoluteMarginLevel(const ComparisonCheck& test, int metric, const DatasetContext& ctx) {
+  if (IsRowRate(test.key())) return ctx.baseline->PooledRate(metric);
+  if (test.key().kind == MetricKind::kFreshness) {
+    const double median = ctx.baseline->Median(metric);
+    return std::isnan(median) ? 0.0 : std::exp(median);
+  }
+  return 0.0;
+}
+
 // How much worse, in the test's direction on the log scale, matters: the larger of the relative
-// margin and, for rates, the absolute one at the baseline's level.
+// margin and the absolute one (rate points, or seconds of freshness) at the baseline's level.
 double DirectionalMarginLog(const ComparisonCheck& test, int metric, double relative,
                             double absolute, const DatasetContext& ctx) {
   const bool up = NaturalUp(test);
   double margin = RelativeMarginLog(test, relative);
-  const double p = IsRowRate(test.key()) ? ctx.baseline->PooledRate(metric) : 0.0;
+  const double p = absolute > 0 ? AbsoluteMarginLevel(test, metric, ctx) : 0.0;
   if (absolute > 0 && p > 0) {
     const double absolute_log = up             ? std::log((p + absolute) / p)
                                 : absolute < p ? -std::log((p - absolute) / p)

@@ -38,9 +38,9 @@ struct CheckEvidence {
   // Effect on the log scale, oriented so that positive is bad, and the practical margin.
   double effect_log = 0.0;
   double margin_log = 0.0;
-  // Rates: the policy's absolute margin (a rate) when it, not the relative one, sets margin_log,
-  // else 0. Sentences state it as "+0.10pp": at a baseline rate near 0 the same margin read as a
-  // share was "126990%".
+  // The policy's absolute margin (a rate, or seconds of freshness) when it, not the relative one,
+  // sets margin_log, else 0. Sentences state it as "+0.10pp" or "+60s": at a baseline rate near 0
+  // the same margin read as a share was "126990%".
   double margin_absolute = 0.0;
   bool bad_down = false;  // the tested direction: the metric falling (rows) rather than rising
 

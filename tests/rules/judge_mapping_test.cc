@@ -26,6 +26,7 @@ TEST(JudgeMapping, BuiltInRulesAreExactlyTheJudgesDefaults) {
   EXPECT_EQ(options.rate_margin_absolute, defaults.rate_margin_absolute);
   EXPECT_EQ(options.row_count_margin_relative, defaults.row_count_margin_relative);
   EXPECT_EQ(options.freshness_margin_relative, defaults.freshness_margin_relative);
+  EXPECT_EQ(options.freshness_margin_absolute_s, defaults.freshness_margin_absolute_s);
   EXPECT_EQ(options.silent_min_ms, defaults.silent_min_ms);
   EXPECT_EQ(options.freshness_slo_s, defaults.freshness_slo_s);
   EXPECT_EQ(options.freshness_slo_share, defaults.freshness_slo_share);
@@ -48,7 +49,7 @@ defaults:
   checks:
     - null_rate(*): {margin: [+30%, +0.2pp]}
     - row_count: {margin: 5%}
-    - freshness: {margin: 50%}
+    - freshness: {margin: [50%, +2m]}
 fleet:
   freshness_slo: {within: 10m, target: 99%}
 datasets:
@@ -66,6 +67,7 @@ datasets:
   EXPECT_DOUBLE_EQ(o.rate_margin_absolute, 0.002);
   EXPECT_DOUBLE_EQ(o.row_count_margin_relative, 0.05);
   EXPECT_DOUBLE_EQ(o.freshness_margin_relative, 0.5);
+  EXPECT_DOUBLE_EQ(o.freshness_margin_absolute_s, 120);
   EXPECT_DOUBLE_EQ(o.freshness_slo_s, 600);
   EXPECT_DOUBLE_EQ(o.freshness_slo_share, 0.99);
   EXPECT_DOUBLE_EQ(o.promote_alpha, 0.1);  // not a rules knob: from base
@@ -78,6 +80,7 @@ datasets:
   const JudgeOptions with_checks = JudgeOptionsFor(Shared(rules), "d", base);
   ASSERT_NE(with_checks.checks, nullptr);
   EXPECT_DOUBLE_EQ(with_checks.checks->For("freshness").margin_relative, 0.5);
+  EXPECT_DOUBLE_EQ(with_checks.checks->For("freshness").margin_absolute, 120);
 }
 
 TEST(JudgeMapping, EveryCheckSettingBecomesItsPolicy) {

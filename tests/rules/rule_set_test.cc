@@ -42,6 +42,7 @@ TEST(RuleSetBuiltIn, MatchesTheJudgesDefaults) {
   EXPECT_EQ(r.Find("row_count")->bad, BadDirection::kDown);
   EXPECT_DOUBLE_EQ(r.Find("row_count")->margin.relative, 0.1);
   EXPECT_DOUBLE_EQ(r.Find("freshness")->margin.relative, 0.2);
+  EXPECT_DOUBLE_EQ(r.Find("freshness")->margin.absolute, 30);
   EXPECT_THAT(r.applied, ElementsAre("built-in", "defaults"));
   EXPECT_THAT(r.errors, IsEmpty());
 }
@@ -410,9 +411,11 @@ TEST(Limit, HoldsAsWritten) {
 }
 
 TEST(FormatMargin, WritesBothTerms) {
-  EXPECT_EQ(FormatMargin({0.2, 0.001}), "+20% or +0.1pp");
-  EXPECT_EQ(FormatMargin({0.1, 0}), "+10%");
-  EXPECT_EQ(FormatMargin({0, 0.01}), "+1pp");
+  EXPECT_EQ(FormatMargin({0.2, 0.001}, RuleMetric::kNullRate), "+20% or +0.1pp");
+  EXPECT_EQ(FormatMargin({0.1, 0}, RuleMetric::kRowCount), "+10%");
+  EXPECT_EQ(FormatMargin({0, 0.01}, RuleMetric::kDuplicateRate), "+1pp");
+  EXPECT_EQ(FormatMargin({0.2, 60}, RuleMetric::kFreshness), "+20% or +1m");
+  EXPECT_EQ(FormatMargin({0, 90}, RuleMetric::kFreshness), "+1m30s");
 }
 
 }  // namespace

@@ -739,7 +739,8 @@ TEST(RulesParserErrors, CheckSettingValues) {
                           "term)"));
   EXPECT_THAT(check("margin: []"),
               ElementsAre("r.yaml:4:27: a margin is one or two terms (e.g. 'margin: +20%' or "
-                          "'margin: [+20%, +0.1pp]' (the larger applies))"));
+                          "'margin: [+20%, +0.1pp]' (the larger applies); freshness: 'margin: "
+                          "[+20%, +1m]')"));
   EXPECT_THAT(check("margin: [[1]]"),
               ElementsAre("r.yaml:4:28: a margin term is a single value (e.g. +20% or +0.1pp)"));
   EXPECT_THAT(check("margin: {a: 1}"),
@@ -748,8 +749,21 @@ TEST(RulesParserErrors, CheckSettingValues) {
               ElementsAre("r.yaml:4:38: a row_count margin of 100% or more can never be exceeded "
                           "downwards (fewer rows is at most 100% fewer; e.g. margin: 10%)"));
   EXPECT_THAT(check("margin: 10 %%"),
-              ElementsAre("r.yaml:4:30: unknown margin unit '%%' (write +20% (relative) or +0.1pp "
-                          "(percentage points))"));
+              ElementsAre("r.yaml:4:30: unknown margin unit '%%' (write +20% (relative), +0.1pp "
+                          "(percentage points, rates) or +30s (freshness))"));
+  EXPECT_THAT(check("margin: +30s"),
+              ElementsAre("r.yaml:4:27: a duration margin is for freshness (row_count margins are "
+                          "relative, e.g. +10%)"));
+  EXPECT_THAT(
+      Errors("version: 1\ndefaults:\n  checks:\n    - null_rate(a): {margin: [+20%, +1m]}\n"),
+      ElementsAre("r.yaml:4:37: a duration margin is for freshness (a rate margin is relative or "
+                  "in points, e.g. [+20%, +0.1pp])"));
+  EXPECT_THAT(Errors("version: 1\ndefaults:\n  checks:\n    - freshness: {margin: +0.1pp}\n"),
+              ElementsAre("r.yaml:4:27: percentage points (pp) are for rates (a freshness margin "
+                          "is relative or a duration, e.g. [+20%, +1m])"));
+  EXPECT_THAT(Errors("version: 1\ndefaults:\n  checks:\n    - freshness: {margin: [30s, 1m]}\n"),
+              ElementsAre("r.yaml:4:33: two absolute margins (give one relative and one absolute "
+                          "term)"));
   EXPECT_THAT(
       Errors("version: 1\ndefaults:\n  checks:\n    - null_rate(a): {margin: [1pp, 2pp]}\n"),
       ElementsAre("r.yaml:4:36: two absolute margins (give one relative and one absolute term)"));

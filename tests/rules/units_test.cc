@@ -56,14 +56,14 @@ TEST(PercentParser, RejectsBareAndNegativeNumbers) {
 
 TEST(MarginParser, ReadsRelativeAbsoluteAndFactorMargins) {
   auto relative = ParseMarginTerm("+20%").value();
-  EXPECT_FALSE(relative.absolute);
+  EXPECT_EQ(relative.kind, MarginKind::kRelative);
   EXPECT_DOUBLE_EQ(relative.value, 0.2);
   EXPECT_DOUBLE_EQ(ParseMarginTerm("20%").value().value, 0.2);
   auto absolute = ParseMarginTerm("+0.1pp").value();
-  EXPECT_TRUE(absolute.absolute);
+  EXPECT_EQ(absolute.kind, MarginKind::kPoints);
   EXPECT_DOUBLE_EQ(absolute.value, 0.001);
   auto factor = ParseMarginTerm("x1.2").value();
-  EXPECT_FALSE(factor.absolute);
+  EXPECT_EQ(factor.kind, MarginKind::kRelative);
   EXPECT_NEAR(factor.value, 0.2, 1e-12);
   EXPECT_NEAR(ParseMarginTerm("\xC3\x97"
                               "1.5")
@@ -71,6 +71,16 @@ TEST(MarginParser, ReadsRelativeAbsoluteAndFactorMargins) {
                   .value,
               0.5, 1e-12);
   EXPECT_DOUBLE_EQ(ParseMarginTerm("0%").value().value, 0.0);
+}
+
+TEST(MarginParser, ReadsDurationsAsSeconds) {
+  const auto thirty = ParseMarginTerm("+30s").value();
+  EXPECT_EQ(thirty.kind, MarginKind::kSeconds);
+  EXPECT_DOUBLE_EQ(thirty.value, 30.0);
+  EXPECT_DOUBLE_EQ(ParseMarginTerm("1m30s").value().value, 90.0);
+  EXPECT_DOUBLE_EQ(ParseMarginTerm("+2 min").value().value, 120.0);
+  EXPECT_DOUBLE_EQ(ParseMarginTerm("+500ms").value().value, 0.5);
+  EXPECT_EQ(ParseMarginTerm("+30 parsecs").error().message, "unknown margin unit 'parsecs'");
 }
 
 TEST(MarginParser, RejectsNegativeAndUnitlessMargins) {

@@ -44,6 +44,9 @@ TEST(BaselineTrackerTest, ClipBoundsAreTheWindowsMedianAndDeviation) {
         if (window.size() > 64) window.pop_front();
         // Recomputed on each of the first 8 loads, then every 16th.
         if (load == 8 || (load > 8 && (load - 8) % 16 == 0)) {
+          std::vector<double> sorted(window.begin(), window.end());
+          std::sort(sorted.begin(), sorted.end());
+          EXPECT_EQ(tracker.Median(MetricRegistry::kRowCount), sorted[sorted.size() / 2]);
           const ClipBounds expected = ReferenceBounds({window.begin(), window.end()});
           const ClipBounds got = tracker.Bounds(MetricRegistry::kRowCount);
           EXPECT_EQ(got.lo, expected.lo) << "load " << load << " ties " << ties;
@@ -51,6 +54,21 @@ TEST(BaselineTrackerTest, ClipBoundsAreTheWindowsMedianAndDeviation) {
         }
       }
     }
+}
+
+// Freshness's absolute margin is added at the median, which exists from the first load (the
+// clip bounds wait for 8).
+TEST(BaselineTrackerTest, MedianIsKnownFromTheFirstLoad) {
+  BaselineTracker tracker;
+  EXPECT_TRUE(std::isnan(tracker.Median(MetricRegistry::kFreshness)));
+  Sample sample;
+  sample.dataset = "ds";
+  for (const double v : {3.0, 1.0, 2.0}) {
+    tracker.Add(sample, {LoadValue{MetricRegistry::kFreshness, v}});
+  }
+  EXPECT_EQ(tracker.Median(MetricRegistry::kFreshness), 2.0);
+  EXPECT_EQ(tracker.Bounds(MetricRegistry::kFreshness).hi, ClipBounds{}.hi);
+  EXPECT_TRUE(std::isnan(tracker.Median(MetricRegistry::kRowCount)));
 }
 
 // The level a rate's absolute margin is added to: counts pooled over the last 64 loads, not an

@@ -619,6 +619,54 @@ TEST(JudgeShadowTolerance, FreshnessTimingJitterIsNotADivergence) {
   EXPECT_NE(freshness->verdict, Verdict::kFail) << freshness->sentence;
 }
 
+// Freshness's absolute margin: a canary landing 2 s after schedule where the baseline lands in 1 s
+// is twice as late and irrelevant to a 15-minute promise. It rolled back when the margin was
+// relative only; now it promotes under the default +30s, and rolls back again without it. A
+// canary two minutes later than a two-minute baseline is still a regression.
+ReleaseDatasetView RunFreshnessSplit(double baseline_s, double canary_s, EngineOptions options) {
+  Harness h(options);
+  for (int i = 0; i < 40; ++i) {
+    Load base;
+    base.rows = 10000 + 37 * static_cast<std::uint64_t>(i % 7);
+    base.freshness_s = baseline_s * (1.0 + 0.1 * (i % 5));
+    Load canary = base;
+    canary.freshness_s = canary_s * (1.0 + 0.1 * ((i + 2) % 5));
+    h.Baseline("b" + std::to_string(i), kT0 + i * kMinute, base);
+    h.Canary("c" + std::to_string(i), kT0 + i * kMinute + 30000, canary);
+  }
+  return h.View();
+}
+
+TEST(JudgeFreshnessMargin, SecondsLaterOnASecondsBaselineIsInsideTheAbsoluteMargin) {
+  const ReleaseDatasetView promoted = RunFreshnessSplit(2.0, 4.0, EngineOptions{});
+  EXPECT_EQ(promoted.decision, Decision::kPromote) << promoted.reason;
+  const CheckEvidence* freshness = FindCheck(promoted, "freshness");
+  ASSERT_NE(freshness, nullptr);
+  EXPECT_EQ(freshness->verdict, Verdict::kPass);
+  EXPECT_DOUBLE_EQ(freshness->margin_absolute, 30.0);
+  EXPECT_NE(freshness->sentence.find("shown no worse than the +30s margin"), std::string::npos)
+      << freshness->sentence;
+
+  EngineOptions relative_only;
+  relative_only.judge.freshness_margin_absolute_s = 0;
+  const ReleaseDatasetView rolled_back = RunFreshnessSplit(2.0, 4.0, relative_only);
+  EXPECT_EQ(rolled_back.decision, Decision::kRollback);
+  EXPECT_EQ(rolled_back.deciding_check, "freshness") << rolled_back.reason;
+}
+
+TEST(JudgeFreshnessMargin, MinutesLaterStillRollsBack) {
+  const ReleaseDatasetView v = RunFreshnessSplit(120.0, 240.0, EngineOptions{});
+  EXPECT_EQ(v.decision, Decision::kRollback);
+  EXPECT_EQ(v.deciding_check, "freshness") << v.reason;
+  // At a 10-minute baseline the relative 20% margin is the larger: +30s is below it.
+  const ReleaseDatasetView slow = RunFreshnessSplit(600.0, 900.0, EngineOptions{});
+  EXPECT_EQ(slow.decision, Decision::kRollback);
+  EXPECT_EQ(slow.deciding_check, "freshness") << slow.reason;
+  const CheckEvidence* freshness = FindCheck(slow, "freshness");
+  ASSERT_NE(freshness, nullptr);
+  EXPECT_DOUBLE_EQ(freshness->margin_absolute, 0.0);
+}
+
 // Shadow mode where a load's canary report arrives before its baseline report (the canary is
 // often the faster arm). Run in a child process: a crash must fail this test, not the binary.
 [[noreturn]] void RunCanaryFirstShadowPairs() {
