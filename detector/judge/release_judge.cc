@@ -186,6 +186,9 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
     if (freshness.enabled && freshness.bad_up) {
       tail_policy_ = freshness;
       tail_policy_.limits.clear();
+      // Its margin is a share of late loads (TailMarginLog), not freshness's seconds.
+      tail_policy_.margin_relative = ctx.options->freshness_tail_margin_relative;
+      tail_policy_.margin_absolute = ctx.options->freshness_tail_margin_absolute;
       const MetricKey tail{MetricKind::kFreshnessTail, ""};
       tail_check_ =
           std::make_unique<ComparisonCheck>(tail, tail.Name(), ctx.options, &tail_policy_);

@@ -166,8 +166,15 @@ TEST(ReplayCli, RedeliveredReportsAreCountedOnce) {
   EXPECT_EQ(summary["decisions"]["promote"], 1);
 }
 
-// The shipped example sorted by arm (every baseline report, then every canary report): nothing
-// can be compared, and replay says so on stderr instead of ending in a silent `continue`.
+std::string StderrOf(const RunResult& r) {
+  std::ifstream err(r.err_path);
+  return std::string((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+}
+
+// The shipped example sorted by arm (every baseline report, then every canary report, or the
+// other way round): nothing can be compared, and replay says so on stderr for both releases
+// instead of ending in a silent `continue`. Canary first was silent: the freshness tail, which
+// compares running counts, read as a comparison.
 TEST(ReplayCli, InputSortedByArmIsNamedOnStderr) {
   std::ifstream example(SourceDir() + "/examples/orders_two_releases.jsonl");
   std::string line;
@@ -183,6 +190,15 @@ TEST(ReplayCli, InputSortedByArmIsNamedOnStderr) {
   const std::string stderr_text((std::istreambuf_iterator<char>(err)),
                                 std::istreambuf_iterator<char>());
   EXPECT_NE(stderr_text.find("event=nothing_compared"), std::string::npos) << stderr_text;
+  const RunResult canary_first =
+      RunCanaryd("replay " + TempFile("canary_first.jsonl", canary + baseline));
+  EXPECT_EQ(canary_first.exit_code, 0);
+  const std::string canary_first_err = StderrOf(canary_first);
+  for (const char* release : {"customers-dbt-2026.11.23.2", "orders-dbt-2026.11.23.1"}) {
+    EXPECT_NE(canary_first_err.find(std::string("event=nothing_compared release=") + release),
+              std::string::npos)
+        << canary_first_err;
+  }
 
   // In time order the same reports compare, and nothing is said.
   const RunResult in_order =

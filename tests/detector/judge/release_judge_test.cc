@@ -646,6 +646,14 @@ TEST(JudgeFreshnessMargin, SecondsLaterOnASecondsBaselineIsInsideTheAbsoluteMarg
   EXPECT_DOUBLE_EQ(freshness->margin_absolute, 30.0);
   EXPECT_NE(freshness->sentence.find("shown no worse than the +30s margin"), std::string::npos)
       << freshness->sentence;
+  // The late-load tail follows freshness's policy but keeps its own margin, a share of loads: the
+  // seconds once showed in its sentence as "+3e+03pp".
+  const CheckEvidence* tail = FindCheck(promoted, "freshness_tail");
+  ASSERT_NE(tail, nullptr);
+  EXPECT_TRUE(tail->margin_absolute == 0.0 ||
+              tail->margin_absolute == JudgeOptions{}.freshness_tail_margin_absolute)
+      << tail->margin_absolute;
+  EXPECT_EQ(tail->sentence.find("3e+03"), std::string::npos) << tail->sentence;
 
   EngineOptions relative_only;
   relative_only.judge.freshness_margin_absolute_s = 0;
