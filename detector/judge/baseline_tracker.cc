@@ -172,6 +172,13 @@ double BaselineTracker::Median(int metric) const {
   return i < metrics_.size() ? metrics_[i].median : std::numeric_limits<double>::quiet_NaN();
 }
 
+bool BaselineTracker::SchemaMatches(std::int64_t ts_ms, const std::string& schema) const {
+  if (schema == SchemaAt(ts_ms)) return true;
+  int switches_to = 0;
+  for (const auto& change : schema_changes_) switches_to += change.second == schema ? 1 : 0;
+  return switches_to >= 2;
+}
+
 CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {
   CountProfile profile;
   const auto& counts = m.counts;

@@ -62,6 +62,11 @@ class BaselineTracker {
   // earlier ts; empty if none reported). A canary load queued from before a migration that both
   // arms made is compared with what the baseline had then, not with what it has now.
   const std::string& SchemaAt(std::int64_t ts_ms) const;
+  // Whether a canary load's schema at ts_ms agrees with the baseline: the baseline's schema then,
+  // or one the baseline keeps returning to (switched to at least twice among its remembered
+  // changes: two writers, or a fingerprint over an unordered column list, alternate). A one-way
+  // migration switches to each schema once, so a canary that stays behind still differs.
+  bool SchemaMatches(std::int64_t ts_ms, const std::string& schema) const;
   std::int64_t last_ts_ms() const { return last_ts_ms_; }
   std::uint64_t loads() const { return loads_; }
   // Median gap between consecutive baseline loads over the recent ones; 0 while fewer than 3.

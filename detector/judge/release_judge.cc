@@ -234,7 +234,7 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   if (!sample.schema.empty() && !last_canary_schema_.empty() &&
       sample.schema != last_canary_schema_ && !rule_failure_ && schema_policy_ &&
       schema_policy_->enabled &&
-      ctx.baseline->SchemaAt(last_canary_schema_ts_ms_) != last_canary_schema_) {
+      !ctx.baseline->SchemaMatches(last_canary_schema_ts_ms_, last_canary_schema_)) {
     RuleFired(*schema_policy_, "schema",
               "schema: canary " + last_canary_schema_ + " differs from baseline " + sample.schema);
   }
@@ -476,7 +476,7 @@ void ReleaseJudge::CheckRulesOnCanary(const Sample& sample, const std::vector<Lo
   if (!schema_policy_) schema_policy_ = PolicyFor("schema", ctx);
   const std::string& base_schema = ctx.baseline->SchemaAt(sample.ts_ms);
   if (schema_policy_->enabled && !sample.schema.empty() && !base_schema.empty() &&
-      sample.schema != base_schema) {
+      !ctx.baseline->SchemaMatches(sample.ts_ms, sample.schema)) {
     RuleFired(*schema_policy_, "schema",
               "schema: canary " + sample.schema + " differs from baseline " + base_schema);
     if (rule_failure_) return;

@@ -404,6 +404,31 @@ TEST(JudgeSchemaCheck, AMigrationBothArmsMakeIsNotTheCanarysChange) {
   EXPECT_EQ(run(1000), "schema: canary sha256:base differs from baseline sha256:new; rollback");
 }
 
+// A baseline whose fingerprint alternates between two schemas (two writers, or a hash over an
+// unordered column list) rolled back a canary that matched one of them on the first load that
+// met the other. A schema the baseline keeps returning to is one of its own; a third one is not.
+TEST(JudgeSchemaCheck, ABaselineAlternatingBetweenTwoSchemasAcceptsEither) {
+  const auto run = [](const std::string& canary_schema) {
+    EngineOptions options;
+    options.judge.promote_min_canary_loads = 1000;
+    Harness h(options);
+    for (int i = 0; i < 40; ++i) {
+      Load b;
+      b.schema = i % 3 == 0 ? "sha256:b" : "sha256:a";
+      h.Baseline("b" + std::to_string(i), kT0 + i * kMinute, b);
+      if (i >= 10) {
+        Load c;
+        c.schema = canary_schema;
+        h.Canary("c" + std::to_string(i), kT0 + i * kMinute + 4000, c);
+      }
+    }
+    return h.decided().empty() ? std::string() : h.decided()[0].reason;
+  };
+  EXPECT_EQ(run("sha256:a"), "");
+  EXPECT_EQ(run("sha256:b"), "");
+  EXPECT_EQ(run("sha256:c"), "schema: canary sha256:c differs from baseline sha256:a; rollback");
+}
+
 TEST(JudgeSchemaCheck, QuietWhenSchemasMatchOrAreNotReported) {
   Harness h;
   Load no_schema;
