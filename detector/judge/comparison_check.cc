@@ -28,7 +28,24 @@ bool IsRate(const MetricKey& key) {
   return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate ||
          key.kind == MetricKind::kFreshnessTail;
 }
+
+// A margin that cannot be reached (a rate cannot fall by more than itself): effects never clear
+// it, so the direction is compared but never rolls back on its own.
+constexpr double kUnreachableMarginLog = 50.0;
+// A relative margin of 100% or more downwards would mean "worse than nothing".
+constexpr double kMaxDownShare = 0.999;
 }  // namespace
+
+double MarginLogAt(bool up, double relative, double absolute, double level) {
+  double margin = up ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
+  if (absolute > 0 && level > 0) {
+    const double absolute_log = up                 ? std::log((level + absolute) / level)
+                                : absolute < level ? -std::log((level - absolute) / level)
+                                                   : kUnreachableMarginLog;
+    margin = std::max(margin, absolute_log);
+  }
+  return margin;
+}
 
 ComparisonCheck::ComparisonCheck(MetricKey key, std::string name, const JudgeOptions* options,
                                  const CheckPolicy* policy, bool reversed)
@@ -150,6 +167,22 @@ void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
   // The method is fixed before the first comparison, so the effects need no later update.
   recent_effect_ = Effect(recent_sums_, recent_.size());
   total_effect_ = Effect(total_, observations_);
+  // The freshness tail keeps the judge's margin (at its release-wide late share).
+  effect_margins_ = counts && policy_->margin_absolute > 0 &&
+                    (key_.kind == MetricKind::kNullRate || key_.kind == MetricKind::kDuplicateRate);
+  if (effect_margins_) {
+    recent_margin_log_ = EffectMarginLog(recent_sums_);
+    total_margin_log_ = EffectMarginLog(total_);
+  }
+}
+
+double ComparisonCheck::EffectMarginLog(const Recent& sums) const {
+  // The real baseline's rate as Effect reads it (reversed, the arms swapped roles).
+  const double count = reversed_ ? sums.canary_count : sums.baseline_count;
+  const double rows = reversed_ ? sums.canary_rows : sums.baseline_rows;
+  if (rows <= 0) return margin_log_;
+  return MarginLogAt(!reversed_, policy_->margin_relative, policy_->margin_absolute,
+                     (count + 0.5) / rows);
 }
 
 void ComparisonCheck::ObserveSplit(const ArmGroup& canary_arm, const ArmGroup& baseline_arm,

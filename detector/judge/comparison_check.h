@@ -39,6 +39,11 @@ struct ArmGroup {
 
 enum class CheckMethod : std::uint8_t { kUndecided, kScores, kCounts };
 
+// The practical margin on the log scale at a level (a rate, or freshness's seconds + 1): the
+// larger of the relative margin and the absolute one added to the level (up) or taken from it
+// (down; one that takes the whole level cannot be reached). Level 0: the relative margin alone.
+double MarginLogAt(bool up, double relative, double absolute, double level);
+
 class ComparisonCheck {
  public:
   // `reversed` tests the opposite of the metric's built-in bad direction (fewer nulls, more
@@ -83,6 +88,16 @@ class ComparisonCheck {
     return static_cast<std::uint64_t>(total_.baseline_rows);
   }
   double margin_log() const { return margin_log_; }
+  // Whether the effects clear the margin. A row rate on the counts method reads its absolute
+  // margin at the baseline level of the effect's own comparisons: against a never-null column's
+  // 64-load pooled level, the release's ever larger count-free baseline made a canary at 0.06%
+  // look further above 0% than +0.1pp.
+  bool RecentEffectBeyondMargin() const {
+    return recent_effect_ >= (effect_margins_ ? recent_margin_log_ : margin_log_);
+  }
+  bool TotalEffectBeyondMargin() const {
+    return total_effect_ >= (effect_margins_ ? total_margin_log_ : margin_log_);
+  }
   int divergent_streak() const { return divergent_streak_; }
 
  private:
@@ -99,6 +114,8 @@ class ComparisonCheck {
   void ScorePairedCountsNonInferiority(const ArmGroup& canary, const ArmGroup& baseline);
   void Remember(double difference, const ArmGroup& canary, const ArmGroup& baseline);
   double Effect(const Recent& sums, std::size_t n) const;
+  // The margin at the baseline level of these sums (see RecentEffectBeyondMargin).
+  double EffectMarginLog(const Recent& sums) const;
 
   MetricKey key_;
   std::string name_;
@@ -126,6 +143,10 @@ class ComparisonCheck {
   // Both effects change only with a comparison, while every evaluation reads them.
   double recent_effect_ = 0.0;
   double total_effect_ = 0.0;
+  // Set: the effects' own margins apply (a counts-method row rate with an absolute margin).
+  bool effect_margins_ = false;
+  double recent_margin_log_ = 0.0;
+  double total_margin_log_ = 0.0;
   std::uint64_t observations_ = 0;
   std::uint64_t paired_observations_ = 0;
   int divergent_streak_ = 0;

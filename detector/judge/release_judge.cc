@@ -14,12 +14,6 @@ bool IsRowRate(const MetricKey& key) {
   return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
 }
 
-// A margin that cannot be reached (a rate cannot fall by more than itself): effects never clear
-// it, so the direction is compared but never rolls back on its own.
-constexpr double kUnreachableMarginLog = 50.0;
-// A relative margin of 100% or more downwards would mean "worse than nothing".
-constexpr double kMaxDownShare = 0.999;
-
 // Natural units: a rate or freshness going up, rows going down. The judge's oriented values are
 // positive-is-worse in the metric's built-in direction; a reversed test flips that.
 bool NaturalUp(const ComparisonCheck& test) {
@@ -28,7 +22,7 @@ bool NaturalUp(const ComparisonCheck& test) {
 
 // A relative margin on the log scale, in the test's direction ("10% fewer" reads as a share less).
 double RelativeMarginLog(const ComparisonCheck& test, double relative) {
-  return NaturalUp(test) ? std::log1p(relative) : -std::log1p(-std::min(relative, kMaxDownShare));
+  return MarginLogAt(NaturalUp(test), relative, 0.0, 0.0);
 }
 
 // Where an absolute margin is added, on the scale whose log the judge compares: a rate's pooled
@@ -46,16 +40,8 @@ double AbsoluteMarginLevel(const ComparisonCheck& test, int metric, const Datase
 // margin and the absolute one (rate points, or seconds of freshness) at the baseline's level.
 double DirectionalMarginLog(const ComparisonCheck& test, int metric, double relative,
                             double absolute, const DatasetContext& ctx) {
-  const bool up = NaturalUp(test);
-  double margin = RelativeMarginLog(test, relative);
-  const double p = absolute > 0 ? AbsoluteMarginLevel(test, metric, ctx) : 0.0;
-  if (absolute > 0 && p > 0) {
-    const double absolute_log = up             ? std::log((p + absolute) / p)
-                                : absolute < p ? -std::log((p - absolute) / p)
-                                               : kUnreachableMarginLog;
-    margin = std::max(margin, absolute_log);
-  }
-  return margin;
+  const double level = absolute > 0 ? AbsoluteMarginLevel(test, metric, ctx) : 0.0;
+  return MarginLogAt(NaturalUp(test), relative, absolute, level);
 }
 
 double MarginLog(const ComparisonCheck& test, int metric, const DatasetContext& ctx) {
@@ -572,9 +558,8 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check, const Dat
   // comparisons (a late regression is not diluted by the healthy part before it) or over the
   // whole release (a small effect in noisy loads, where 16 comparisons are too few to show it),
   // and over the whole release the canary must be worse, so the reason's estimates agree.
-  const bool practical =
-      (check.RecentEffect() >= check.margin_log() || check.TotalEffect() >= check.margin_log()) &&
-      check.TotalEffect() > 0;
+  const bool practical = (check.RecentEffectBeyondMargin() || check.TotalEffectBeyondMargin()) &&
+                         check.TotalEffect() > 0;
   if (check.log_e_regression() >= log_threshold && practical) {
     return policy.rolls_back ? Verdict::kFail : Verdict::kWarn;
   }

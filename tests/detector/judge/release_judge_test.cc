@@ -662,6 +662,35 @@ ReleaseDatasetView RunFreshnessSplit(double baseline_s, double canary_s, EngineO
   return h.View();
 }
 
+// A key column the baseline never leaves null, and a canary with a few nulls in it: the +0.1pp
+// margin says 0.06% is inside and 0.2% is not. The margin was read at the baseline's 64-load
+// pooled level while the effect's baseline level shrank with every count-free load of the
+// release, so 0.06% rolled back after 111 loads.
+Decision RunNeverNullColumn(std::uint64_t canary_nulls_per_10k, std::string* reason) {
+  EngineOptions options;
+  options.judge.promote_min_canary_loads = 1000;  // watch all 200 loads
+  Harness h(options);
+  for (int i = 0; i < 200; ++i) {
+    Load base;
+    base.nulls = {{"id", 0}};
+    Load canary;
+    canary.nulls = {{"id", canary_nulls_per_10k}};
+    h.Baseline("b" + std::to_string(i), kT0 + i * kMinute, base);
+    h.Canary("c" + std::to_string(i), kT0 + i * kMinute + 30000, canary);
+  }
+  const ReleaseDatasetView v = h.View();
+  *reason = v.reason;
+  return v.decision;
+}
+
+TEST(JudgeNeverNullColumn, NullsInsideTheAbsoluteMarginDoNotRollBack) {
+  std::string reason;
+  EXPECT_EQ(RunNeverNullColumn(6, &reason), Decision::kContinue) << reason;  // 0.06%
+  EXPECT_EQ(RunNeverNullColumn(9, &reason), Decision::kContinue) << reason;  // 0.09%
+  EXPECT_EQ(RunNeverNullColumn(20, &reason), Decision::kRollback);           // 0.2%
+  EXPECT_NE(reason.find("null_rate(id) 0.20% vs 0.00% baseline"), std::string::npos) << reason;
+}
+
 TEST(JudgeFreshnessMargin, SecondsLaterOnASecondsBaselineIsInsideTheAbsoluteMargin) {
   const ReleaseDatasetView promoted = RunFreshnessSplit(2.0, 4.0, EngineOptions{});
   EXPECT_EQ(promoted.decision, Decision::kPromote) << promoted.reason;
