@@ -20,6 +20,10 @@ struct ColumnNulls {
   std::uint64_t nulls = 0;
 };
 
+// The most rows one load may report: 10^15, far above any real load. A release's totals sum
+// loads in 64 bits, which a few loads near 2^63 would overflow into nonsense rates.
+inline constexpr std::uint64_t kMaxLoadRows = 1'000'000'000'000'000;
+
 struct Sample {
   std::string dataset;
   Arm arm = Arm::kBaseline;

@@ -304,6 +304,10 @@ class Validator {
     if (!n) {
       return Reject(RejectReason::kBadRows, FieldRef(kRows) + " must be a non-negative integer");
     }
+    if (*n > kMaxLoadRows) {
+      return Reject(RejectReason::kBadRows,
+                    FieldRef(kRows) + " must be at most 10^15 (no load is that large)");
+    }
     out->rows = *n;
     return std::nullopt;
   }

@@ -236,7 +236,7 @@ bool ReadCommonReport(std::string_view document, const DecoderOptions& options,
         break;
       }
       case kRows:
-        if (!in.Unsigned(&rows)) return false;
+        if (!in.Unsigned(&rows) || rows > kMaxLoadRows) return false;
         break;
       case kFreshness: {
         double seconds = 0;

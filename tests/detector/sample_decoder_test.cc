@@ -155,14 +155,15 @@ TEST_F(SampleDecoderTest, CountsMayEqualRows) {
   EXPECT_EQ(s.duplicates, 10U);
 }
 
-TEST_F(SampleDecoderTest, RowsUpToUint64Max) {
-  const Sample s = Accept(Report({{"rows", "18446744073709551615"},
-                                  {"nulls", R"({"email":18446744073709551615})"},
-                                  {"duplicates", "9223372036854775808"}}));
-  EXPECT_EQ(s.rows, std::numeric_limits<std::uint64_t>::max());
+TEST_F(SampleDecoderTest, RowsUpToTheLoadLimit) {
+  const Sample s = Accept(Report({{"rows", "1000000000000000"},
+                                  {"nulls", R"({"email":1000000000000000})"},
+                                  {"duplicates", "999999999999999"}}));
+  EXPECT_EQ(s.rows, kMaxLoadRows);
   ASSERT_EQ(s.nulls.size(), 1U);
-  EXPECT_EQ(s.nulls[0].nulls, std::numeric_limits<std::uint64_t>::max());
-  EXPECT_EQ(s.duplicates, 9223372036854775808ULL);
+  EXPECT_EQ(s.nulls[0].nulls, kMaxLoadRows);
+  EXPECT_EQ(s.duplicates, kMaxLoadRows - 1);
+  ExpectReject(Report({{"rows", "18446744073709551615"}}), RejectReason::kBadRows);
 }
 
 TEST_F(SampleDecoderTest, EpochMillisecondsAndRfc3339GiveTheSameTs) {
@@ -448,6 +449,10 @@ TEST_F(SampleDecoderTest, RejectsBadRows) {
   ExpectReject(Report({{"rows", "120345.0"}}), RejectReason::kBadRows);
   ExpectReject(Report({{"rows", "1e5"}}), RejectReason::kBadRows);
   ExpectReject(Report({{"rows", "-9223372036854775808"}}), RejectReason::kBadRows);
+  // Totals of a few loads near 2^63 overflowed into nonsense rates.
+  ExpectReject(Report({{"rows", "4611686018427387904"}}), RejectReason::kBadRows);
+  ExpectReject(Report({{"rows", "1000000000000001"}}), RejectReason::kBadRows);
+  EXPECT_EQ(Accept(Report({{"rows", "1000000000000000"}})).rows, kMaxLoadRows);
 }
 
 TEST_F(SampleDecoderTest, RejectsBadFreshness) {
@@ -741,11 +746,9 @@ TEST_F(SampleDecoderTest, EncoderRoundTripsThroughTheDecoder) {
   samples.push_back(baseline);
 
   Sample extremes = FullSample();
-  extremes.rows = std::numeric_limits<std::uint64_t>::max();
-  extremes.nulls = {{"straße", std::numeric_limits<std::uint64_t>::max()},
-                    {"a\"b\\c/d", 0},
-                    {std::string(200, 'c'), 1}};
-  extremes.duplicates = std::numeric_limits<std::uint64_t>::max();
+  extremes.rows = kMaxLoadRows;
+  extremes.nulls = {{"straße", kMaxLoadRows}, {"a\"b\\c/d", 0}, {std::string(200, 'c'), 1}};
+  extremes.duplicates = kMaxLoadRows;
   extremes.freshness_s = 0.1;
   extremes.ts_ms = kPlausibleEpochMsEnd - 1;
   extremes.release = "rel \"quoted\" \\ ü";

@@ -37,7 +37,7 @@ std::vector<std::string> CommonReports() {
       R"("rows":5,"freshness_s":0,"duplicates":5,"nulls":{"a":5,"b":0,"c":1},"note":"x",)"
       R"("attempt":3,"retry":true,"owner":null,"big":9999999999999999999})",
       R"({"v":1,"dataset":"d","arm":"canary","release":"r","load_id":"l","ts":"2026-11-23T10:04:12Z",)"
-      R"("rows":9999999999999999999,"freshness_s":12345678901234567890.5,"schema":""})",
+      R"("rows":1000000000000000,"freshness_s":12345678901234567890.5,"schema":""})",
       R"({"v":1,"dataset":"d","arm":"baseline","load_id":"l","ts":"2026-11-23t10:04:12z",)"
       R"("rows":7,"freshness_s":0.000001,"nulls":{"a":1,"aa":2,"aaa":3,"aaaa":4,"aaaaa":5,)"
       R"("aaaaaa":6,"aaaaaaa":7,"b":0,"bb":0,"bbb":0,"bbbb":0,"bbbbb":0}})",
