@@ -83,12 +83,16 @@ TEST(RulesSummaryJson, CarriesEverySettingForPrograms) {
   ASSERT_NE(email, nullptr);
   EXPECT_EQ((*email)["bad"], "up");
   EXPECT_DOUBLE_EQ((*email)["margin"]["relative"].get<double>(), 0.2);
+  EXPECT_DOUBLE_EQ((*email)["margin"]["absolute"].get<double>(), 0.001);
+  EXPECT_EQ((*email)["margin"]["absolute_unit"], "fraction");
   EXPECT_EQ((*email)["severity"], "fail");
   EXPECT_TRUE((*email)["critical"].get<bool>());
   EXPECT_EQ((*email)["confirm_loads"], 1);
   EXPECT_EQ((*email)["limits"][0]["statistic"], "each_load");
   EXPECT_EQ((*email)["lines"], nlohmann::json::array({9}));
   ASSERT_NE(fresh, nullptr);
+  EXPECT_DOUBLE_EQ((*fresh)["margin"]["absolute"].get<double>(), 30);
+  EXPECT_EQ((*fresh)["margin"]["absolute_unit"], "seconds");
   EXPECT_EQ((*fresh)["limits"][0]["statistic"], "p95");
   EXPECT_DOUBLE_EQ((*fresh)["limits"][0]["value"].get<double>(), 900);
   EXPECT_EQ((*fresh)["limits"][0]["unit"], "seconds");
