@@ -114,7 +114,10 @@ bool BaselineTracker::AllNullLoadPlausible(int metric, std::uint64_t rows) const
   // The chance that `rows` rows at the baseline's pooled null rate are all null, p^rows. One in
   // a billion: the baseline's rate varies from load to load (overdispersion), and at 60% jitter a
   // load two sd below the mean non-null share still keeps this near 0.2%.
-  const double p = std::min(1.0, m.count_sum / m.rows_sum);
+  // With half a count added, as PooledRate does: a window of a few dozen rows without a null
+  // made p = 0, and a 1-row canary load whose one row was null "impossible".
+  if (m.rows_sum <= 0) return true;
+  const double p = std::min(1.0, (m.count_sum + 0.5) / m.rows_sum);
   if (p >= 1.0) return true;
   return static_cast<double>(rows) * std::log(p) > kAllNullLogChance;
 }

@@ -497,6 +497,29 @@ TEST(JudgeAllNullColumnRule, QuietWhenTheBaselineCouldProduceAnAllNullLoad) {
       << run(10000, 100, 0, 0);
 }
 
+// A dataset of a few rows whose baseline window holds no null yet: its pooled rate was exactly 0,
+// so a 1-row canary load with its one row null was "impossible" and rolled back (3 of 40 A/A
+// releases of ~3-row loads at 2% nulls). With half a null added, one row is plausible; a
+// 10,000-row all-null load against a 1% column is not.
+TEST(JudgeAllNullColumnRule, QuietForATinyLoadAgainstANullFreeWindow) {
+  const auto first_rule_reason = [](std::uint64_t canary_rows) {
+    Harness h;
+    for (int i = 0; i < 12; ++i) {
+      Load b;
+      b.rows = 6;
+      b.nulls = {{"email", 0}};
+      h.Baseline("b" + std::to_string(i), kT0 + i * kMinute, b);
+    }
+    Load c;
+    c.rows = canary_rows;
+    c.nulls = {{"email", canary_rows}};
+    h.Canary("c0", kT0 + 12 * kMinute, c);
+    return h.decided().empty() ? std::string() : h.decided()[0].reason;
+  };
+  EXPECT_EQ(first_rule_reason(1), "");
+  EXPECT_NE(first_rule_reason(30).find("every row null in canary load c0"), std::string::npos);
+}
+
 TEST(JudgeAllNullColumnRule, ViewReportsTheRuleAsFailingEvidence) {
   Harness h;
   for (int i = 0; i < 10; ++i) h.Baseline("h" + std::to_string(i), kT0 + i * kMinute, Load{});
