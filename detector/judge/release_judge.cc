@@ -502,9 +502,11 @@ void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContex
       static_cast<std::int64_t>(o.silent_gap_multiple * static_cast<double>(baseline_gap)));
   const std::int64_t silent_for = baseline_ts_ms - last_canary_ms_;
   if (silent_for <= time_limit) return;
-  // A canary with a rhythm is overdue once its usual gap has been clearly exceeded.
-  const bool regular =
-      regular_runs_ >= o.silent_regular_runs && baseline_since_canary_ > regular_run_ + 1;
+  // A canary with a rhythm is overdue once its usual gap has been clearly exceeded. Canary loads
+  // back to back (no baseline load between) are a batch, not a rhythm: a canary that delivered 6
+  // loads at once had "usually 0 between canary loads" and was silent after 2 baseline loads.
+  const bool regular = regular_runs_ >= o.silent_regular_runs && regular_run_ > 0 &&
+                       baseline_since_canary_ > regular_run_ + 1;
   if (regular) {
     rule_failure_ = RuleFailure{
         "canary_silent", "canary_silent: no canary load for " + FormatDuration(silent_for) +

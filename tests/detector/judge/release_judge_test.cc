@@ -343,6 +343,35 @@ TEST(JudgeCanarySilentCheck, FiresWhenCanaryStopsAfterItsFirstLoad) {
   EXPECT_NE(h.decided()[0].reason.find("377 loads"), std::string::npos) << h.decided()[0].reason;
 }
 
+// A canary that delivers its loads in batches (6 at once every 30 minutes, the baseline every 5)
+// had "usually 0 baseline loads between canary loads" after its first batch, and was rolled back
+// as silent 19 minutes later. Back-to-back loads are a batch, not a rhythm; a batch that stops
+// coming is still caught, by the chance of the baseline-only run.
+TEST(JudgeCanarySilentCheck, QuietWhenTheCanaryDeliversInBatches) {
+  const auto run = [](int batches) {
+    EngineOptions options;
+    options.judge.promote_min_canary_loads = 1000;
+    Harness h(options);
+    std::int64_t t = kT0;
+    int b = 0;
+    for (int i = 0; i < 12; ++i, ++b) h.Baseline("b" + std::to_string(b), t + b * 5 * kMinute, {});
+    for (int batch = 0; batch < 40; ++batch) {
+      const std::int64_t start = t + b * 5 * kMinute;
+      if (batch < batches) {
+        for (int k = 0; k < 6; ++k) {
+          h.Canary("c" + std::to_string(batch) + "_" + std::to_string(k), start + k * 1000, {});
+        }
+      }
+      for (int i = 0; i < 6; ++i, ++b) {
+        h.Baseline("b" + std::to_string(b), t + b * 5 * kMinute + 30000, {});
+      }
+    }
+    return h.decided().empty() ? std::string() : h.decided()[0].reason;
+  };
+  EXPECT_EQ(run(40), "");
+  EXPECT_NE(run(5).find("canary_silent"), std::string::npos) << run(5);
+}
+
 TEST(JudgeCanarySilentCheck, QuietWhenCanaryIsARareShareOfLoads) {
   // Canary on 10% of loads: runs of baseline-only loads are normal, not silence.
   ExpectNoRunRollsBack(RunSeeds(
