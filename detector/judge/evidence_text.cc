@@ -59,6 +59,13 @@ std::string SentenceFor(const CheckEvidence& e) {
       return head + "; evidence " + FormatEvidence(e.log_e_regression) + " >= " + needed +
              " needed; rollback";
     case Verdict::kWarn:
+      // Past the threshold a WARN is a warn-only check's failure, or evidence whose effect is
+      // still inside the margin; "of 600 needed" read as if it had not got there.
+      if (e.log_e_regression >= e.log_threshold) {
+        return head + "; evidence " + FormatEvidence(e.log_e_regression) + " >= " + needed +
+               (e.warn_only ? " needed; warning only (severity warn)"
+                            : " needed, effect inside the margin; watching");
+      }
       return head + "; evidence " + FormatEvidence(e.log_e_regression) + " of " + needed +
              " needed; watching";
     case Verdict::kPass:

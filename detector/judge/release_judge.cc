@@ -617,6 +617,8 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
   bool all_non_inferior = !LimitsHoldPromotion();
   int evaluated = 0;
   const Thresholds thresholds = ThresholdsOf(ctx);
+  std::vector<std::string> warned;  // warn-only checks showing WARN: named in a promote reason
+  for (const RuleFailure& w : rule_warnings_) warned.push_back(w.check);
   for (const ComparisonCheck* check : all_checks_) {
     const Verdict v = StatisticalVerdict(*check, ctx, thresholds);
     if (v == Verdict::kFail &&
@@ -635,7 +637,10 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     if (check->observations() == 0) continue;  // never comparable: does not block promotion
     ++evaluated;
     // A warn-only check informs; it neither rolls back nor holds promotion.
-    if (!check->policy().rolls_back) continue;
+    if (!check->policy().rolls_back) {
+      if (v == Verdict::kWarn) warned.push_back(check->name());
+      continue;
+    }
     if (v != Verdict::kPass || !NonInferior(*check, thresholds)) all_non_inferior = false;
   }
   if (worst != nullptr) {
@@ -654,9 +659,19 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
   if (evaluated > 0 && all_non_inferior &&
       canary_loads_ >= static_cast<std::uint64_t>(ctx.options->promote_min_canary_loads) &&
       baseline_totals_.rows > 0 && UnjudgedBaselineMetrics(ctx).empty()) {
+    // With warnings, "every check" would read as if the warned ones were fine too.
+    std::string warnings;
+    for (const std::string& name : warned) {
+      if (warnings.find(name) != std::string::npos) continue;
+      warnings += (warnings.empty() ? "" : ", ") + name;
+    }
     Decide(Decision::kPromote, ts_ms, "all",
-           "every check shown no worse than its margin over " + std::to_string(canary_loads_) +
-               " canary loads; promote");
+           warnings.empty()
+               ? "every check shown no worse than its margin over " +
+                     std::to_string(canary_loads_) + " canary loads; promote"
+               : "every rolling-back check shown no worse than its margin over " +
+                     std::to_string(canary_loads_) + " canary loads; promote with warnings (" +
+                     warnings + ", severity warn)");
     return true;
   }
   return false;
@@ -683,6 +698,7 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
     e.method = counts ? "split_counts" : "split";
   }
   e.non_inferior = NonInferior(check, thresholds);
+  e.warn_only = !check.policy().rolls_back;
   e.log_e_regression = check.log_e_regression();
   e.log_threshold = thresholds.rollback_log;
   e.log_e_non_inferiority = check.log_e_non_inferiority();

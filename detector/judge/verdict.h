@@ -28,6 +28,7 @@ struct CheckEvidence {
   Verdict verdict = Verdict::kNotEvaluated;
   std::string_view method;    // "split", "paired", "rule", "slo" (static strings)
   bool non_inferior = false;  // shown no worse than the margin (counts towards PROMOTE)
+  bool warn_only = false;     // severity warn: a failure shows WARN and never rolls back
 
   // Sequential test: log e-values and the thresholds they are compared with.
   double log_e_regression = 0.0;

@@ -167,6 +167,18 @@ TEST(CheckPolicyJudge, SeverityWarnShowsWarnInTheView) {
   const CheckEvidence* email = m.Find("null_rate(email)");
   ASSERT_NE(email, nullptr);
   EXPECT_EQ(email->verdict, Verdict::kWarn) << email->sentence;
+  // The reason and the sentence say it is a warning: "every check shown no worse than its
+  // margin" and "evidence 1604 of 600 needed; watching" both read as if email were fine.
+  const std::string reason = m.View().reason;
+  EXPECT_NE(reason.find("every rolling-back check shown no worse than its margin"),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(reason.find("promote with warnings (null_rate(email), severity warn)"),
+            std::string::npos)
+      << reason;
+  EXPECT_NE(email->sentence.find("needed; warning only (severity warn)"), std::string::npos)
+      << email->sentence;
+  EXPECT_GE(email->log_e_regression, email->log_threshold);
 }
 
 TEST(CheckPolicyJudge, CheckSwitchedOffIsNotJudgedOrShown) {

@@ -294,6 +294,31 @@ TEST(EvidenceSentence, AnAbsoluteRateMarginReadsInPercentagePoints) {
             "than the +0.1pp margin (none in 300000 canary rows)");
 }
 
+// A WARN past the threshold is a warn-only check's failure, or evidence whose effect is still
+// inside the margin; "evidence 1604 of 600 needed" read as if it had not got there.
+TEST(EvidenceSentence, AWarnPastTheThresholdSaysWhyItDidNotRollBack) {
+  CheckEvidence e;
+  e.check = "null_rate(email)";
+  e.unit = "rate";
+  e.canary_estimate = 0.012;
+  e.baseline_estimate = 0.01;
+  e.canary_loads = 30;
+  e.verdict = Verdict::kWarn;
+  e.log_e_regression = std::log(1604.0);
+  e.log_threshold = std::log(600.0);
+  EXPECT_EQ(SentenceFor(e),
+            "null_rate(email) 1.20% vs 1.00% baseline over 30 canary loads; evidence 1604 >= 600 "
+            "needed, effect inside the margin; watching");
+  e.warn_only = true;
+  EXPECT_EQ(SentenceFor(e),
+            "null_rate(email) 1.20% vs 1.00% baseline over 30 canary loads; evidence 1604 >= 600 "
+            "needed; warning only (severity warn)");
+  e.log_e_regression = std::log(400.0);
+  EXPECT_EQ(SentenceFor(e),
+            "null_rate(email) 1.20% vs 1.00% baseline over 30 canary loads; evidence 400 of 600 "
+            "needed; watching");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Bonferroni: the threshold every statistical check quotes is log(K / alpha).
 
