@@ -20,6 +20,9 @@ bool NaturalUp(const ComparisonCheck& test) {
   return (test.key().kind != MetricKind::kRowCount) != test.reversed();
 }
 
+// A metric the baseline has not reported in this many of its loads is one it dropped.
+constexpr std::uint64_t kDroppedAfterLoads = 8;
+
 // A relative margin on the log scale, in the test's direction ("10% fewer" reads as a share less).
 double RelativeMarginLog(const ComparisonCheck& test, double relative) {
   return MarginLogAt(NaturalUp(test), relative, 0.0, 0.0);
@@ -165,7 +168,7 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
     ++freshness_loads_;
   }
 
-  for (const LoadValue& v : values) ChecksFor(v.metric, ctx);
+  for (const LoadValue& v : values) ChecksFor(v.metric, ctx).last_canary_load = canary_loads_;
   if (sample.freshness_s && ctx.options->freshness_tail_enabled && !tail_check_) {
     // The tail guards freshness: it follows freshness's policy (off, warn), upwards only.
     const CheckPolicy& freshness = ChecksFor(MetricRegistry::kFreshness, ctx).policy;
@@ -210,8 +213,8 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   baseline_totals_.Add(sample, ctx.options->freshness_slo_s);
   for (const LoadValue& v : values) {
     const auto i = static_cast<std::size_t>(v.metric);
-    if (baseline_reported_.size() <= i) baseline_reported_.resize(i + 1, false);
-    baseline_reported_[i] = true;
+    if (baseline_last_load_.size() <= i) baseline_last_load_.resize(i + 1, 0);
+    baseline_last_load_[i] = baseline_loads_;
   }
   // The canary's last schema against this baseline load's, for a canary that reported before
   // any baseline schema was known. A baseline moving on from the schema the canary matched at
@@ -573,10 +576,33 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check, const Dat
   return Verdict::kPass;
 }
 
+bool ReleaseJudge::BaselineStillReports(std::size_t metric) const {
+  return metric < baseline_last_load_.size() && baseline_last_load_[metric] > 0 &&
+         baseline_loads_ - baseline_last_load_[metric] < kDroppedAfterLoads;
+}
+
+bool ReleaseJudge::CanaryStillReports(const MetricChecks& checks) const {
+  // The latest load, not the last few: promotion comes on a canary load, and a column dropped
+  // just before it must not slip through.
+  return checks.last_canary_load > 0 && checks.last_canary_load == canary_loads_;
+}
+
+std::vector<const ComparisonCheck*> ReleaseJudge::RetiredTests() const {
+  std::vector<const ComparisonCheck*> retired;
+  for (std::size_t i = 0; i < metrics_.size(); ++i) {
+    if (!metrics_[i] || i >= baseline_last_load_.size() || baseline_last_load_[i] == 0 ||
+        BaselineStillReports(i)) {
+      continue;
+    }
+    for (const auto& test : metrics_[i]->tests) retired.push_back(test.get());
+  }
+  return retired;
+}
+
 std::vector<std::string> ReleaseJudge::UnjudgedBaselineMetrics(const DatasetContext& ctx) const {
   std::vector<std::string> unjudged;
-  for (std::size_t i = 0; i < baseline_reported_.size(); ++i) {
-    if (!baseline_reported_[i]) continue;
+  for (std::size_t i = 0; i < baseline_last_load_.size(); ++i) {
+    if (!BaselineStillReports(i)) continue;  // never, or dropped: nothing to wait for
     const int metric = static_cast<int>(i);
     const MetricKey& key = ctx.registry->key(metric);
     const MetricChecks* checks = i < metrics_.size() ? metrics_[i].get() : nullptr;
@@ -590,7 +616,7 @@ std::vector<std::string> ReleaseJudge::UnjudgedBaselineMetrics(const DatasetCont
     const bool compared = std::any_of(
         checks->tests.begin(), checks->tests.end(),
         [](const std::unique_ptr<ComparisonCheck>& t) { return t->observations() > 0; });
-    if (!compared) unjudged.push_back(key.Name());
+    if (!compared || !CanaryStillReports(*checks)) unjudged.push_back(key.Name());
   }
   return unjudged;
 }
@@ -619,6 +645,7 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
   const Thresholds thresholds = ThresholdsOf(ctx);
   std::vector<std::string> warned;  // warn-only checks showing WARN: named in a promote reason
   for (const RuleFailure& w : rule_warnings_) warned.push_back(w.check);
+  const std::vector<const ComparisonCheck*> retired = RetiredTests();
   for (const ComparisonCheck* check : all_checks_) {
     const Verdict v = StatisticalVerdict(*check, ctx, thresholds);
     if (v == Verdict::kFail &&
@@ -635,6 +662,7 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
       continue;
     }
     if (check->observations() == 0) continue;  // never comparable: does not block promotion
+    if (std::find(retired.begin(), retired.end(), check) != retired.end()) continue;
     ++evaluated;
     // A warn-only check informs; it neither rolls back nor holds promotion.
     if (!check->policy().rolls_back) {
@@ -812,8 +840,15 @@ ReleaseDatasetView ReleaseJudge::View(const DatasetContext& ctx) const {
   if (decision_ == Decision::kContinue) {
     // What the baseline reports and the canary never did: shown, since it holds promotion.
     for (const std::string& name : UnjudgedBaselineMetrics(ctx)) {
-      if (std::any_of(view.checks.begin(), view.checks.end(),
-                      [&](const CheckEvidence& e) { return e.check == name; })) {
+      const auto shown = std::find_if(view.checks.begin(), view.checks.end(),
+                                      [&](const CheckEvidence& e) { return e.check == name; });
+      if (shown != view.checks.end()) {
+        if (shown->observations > 0) {  // compared before the canary stopped reporting it
+          shown->verdict = Verdict::kNotEvaluated;
+          shown->sentence = name +
+                            ": not in the canary's latest load while the baseline still reports "
+                            "it; holds promotion";
+        }
         continue;
       }
       CheckEvidence e;

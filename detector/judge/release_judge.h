@@ -68,6 +68,7 @@ class ReleaseJudge {
     CheckPolicy policy;
     std::vector<std::unique_ptr<ComparisonCheck>> tests;
     std::unique_ptr<LimitWatch> limits;
+    std::uint64_t last_canary_load = 0;  // canary_loads_ at the canary's last report of it
   };
 
   MetricChecks& ChecksFor(int metric, const DatasetContext& ctx);
@@ -75,6 +76,14 @@ class ReleaseJudge {
   // report them, or no load of either arm had rows for them): promotion waits for them, since
   // "no worse" was never shown. A metric only the canary reports (a new column) is not one.
   std::vector<std::string> UnjudgedBaselineMetrics(const DatasetContext& ctx) const;
+  // Whether the baseline still reports the metric (in one of its last 8 loads of the release),
+  // and whether the canary does (in its latest load). A column the baseline dropped mid-release
+  // has nothing left to compare: its tests stop holding promotion. One only the canary dropped
+  // holds it.
+  bool BaselineStillReports(std::size_t metric) const;
+  bool CanaryStillReports(const MetricChecks& checks) const;
+  // The tests of metrics the baseline no longer reports.
+  std::vector<const ComparisonCheck*> RetiredTests() const;
   // The baseline's count profile of the metric if one of its tests reads it, else empty.
   static CountProfile CountsFor(const MetricChecks& checks, int metric, const DatasetContext& ctx);
   CheckPolicy PolicyFor(std::string_view check, const DatasetContext& ctx) const;
@@ -136,7 +145,8 @@ class ReleaseJudge {
 
   std::vector<std::unique_ptr<MetricChecks>> metrics_;  // by metric id; null if not reported
   // Metrics the baseline reported since the release started, by metric id.
-  std::vector<bool> baseline_reported_;
+  // baseline_loads_ at the metric's last baseline report, by metric id; 0: not reported.
+  std::vector<std::uint64_t> baseline_last_load_;
   int rollback_tests_ = 0;  // tests that can roll back: the Bonferroni K
   CheckPolicy tail_policy_;
   std::unique_ptr<ComparisonCheck> tail_check_;  // freshness_tail; null until freshness is seen

@@ -696,6 +696,44 @@ TEST(JudgeShadowTolerance, FreshnessTimingJitterIsNotADivergence) {
   EXPECT_NE(freshness->verdict, Verdict::kFail) << freshness->sentence;
 }
 
+// A column dropped mid-release. By both arms: its test could never again gain evidence, and held
+// promotion forever with nothing in the view to say why (continue after 90 canary loads; the
+// same data without the drop promoted at 14). By the canary only: "no worse" is no longer being
+// shown for a column the baseline still fills, so promotion waits and the view says so.
+ReleaseDatasetView RunColumnDrop(bool baseline_drops, bool canary_drops) {
+  Harness h;
+  for (int i = 0; i < 60; ++i) {
+    Load base;
+    base.rows = 10000 + 37 * static_cast<std::uint64_t>(i % 7);
+    base.nulls = {{"email", 100 + static_cast<std::uint64_t>(i % 5)}, {"legacy", 200}};
+    Load canary = base;
+    canary.nulls[0].nulls = 100 + static_cast<std::uint64_t>((i + 2) % 5);
+    if (i >= 6 && baseline_drops) base.nulls.pop_back();
+    if (i >= 6 && canary_drops) canary.nulls.pop_back();
+    h.Baseline("b" + std::to_string(i), kT0 + i * kMinute, base);
+    h.Canary("c" + std::to_string(i), kT0 + i * kMinute + 30000, canary);
+  }
+  return h.View();
+}
+
+TEST(JudgeDroppedColumn, DroppedByBothArmsStopsHoldingPromotion) {
+  const ReleaseDatasetView kept = RunColumnDrop(false, false);
+  const ReleaseDatasetView dropped = RunColumnDrop(true, true);
+  EXPECT_EQ(kept.decision, Decision::kPromote) << kept.reason;
+  EXPECT_EQ(dropped.decision, Decision::kPromote) << dropped.reason;
+}
+
+TEST(JudgeDroppedColumn, DroppedByTheCanaryOnlyHoldsPromotionAndSaysSo) {
+  const ReleaseDatasetView v = RunColumnDrop(false, true);
+  EXPECT_EQ(v.decision, Decision::kContinue) << v.reason;
+  const CheckEvidence* legacy = FindCheck(v, "null_rate(legacy)");
+  ASSERT_NE(legacy, nullptr);
+  EXPECT_EQ(legacy->verdict, Verdict::kNotEvaluated);
+  EXPECT_EQ(legacy->sentence,
+            "null_rate(legacy): not in the canary's latest load while the baseline still reports "
+            "it; holds promotion");
+}
+
 // Freshness's absolute margin: a canary landing 2 s after schedule where the baseline lands in 1 s
 // is twice as late and irrelevant to a 15-minute promise. It rolled back when the margin was
 // relative only; now it promotes under the default +30s, and rolls back again without it. A
