@@ -94,8 +94,16 @@ void AppendDataset(std::ostringstream& out, const std::string& title, const Effe
     if (c.metric == RuleMetric::kSchema) {
       compare = "must match";
     } else {
-      compare =
-          std::string(BadDirectionName(c.bad)) + ", margin " + FormatMargin(c.margin, c.metric);
+      // The margin's sign is its direction: "down, margin -10%" (fewer rows), "both, +/-15%".
+      std::string margin = FormatMargin(c.margin, c.metric);
+      const std::string sign = c.bad == BadDirection::kDown   ? "-"
+                               : c.bad == BadDirection::kBoth ? "+/-"
+                                                              : "+";
+      for (std::size_t at = margin.find('+'); at != std::string::npos;
+           at = margin.find('+', at + sign.size())) {
+        margin.replace(at, 1, sign);
+      }
+      compare = std::string(BadDirectionName(c.bad)) + ", margin " + margin;
     }
     for (const Limit& limit : c.limits) {
       limits += (limits.empty() ? "" : ", ") + LimitText(limit, c.metric);

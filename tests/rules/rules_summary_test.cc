@@ -46,7 +46,8 @@ TEST(RulesSummaryText, ShowsEffectiveRulesPerDatasetAndWhatEachSelectorSets) {
   EXPECT_THAT(text, HasSubstr("  null_rate(email)  up, margin +20% or +0.1pp   < 2%          "
                               "            fail, critical\n"));
   EXPECT_THAT(text, HasSubstr("  null_rate(phone)  off\n"));
-  EXPECT_THAT(text, HasSubstr("  row_count         both, margin +15%"));
+  EXPECT_THAT(text, HasSubstr("  row_count         both, margin +/-15%"));
+  EXPECT_THAT(text, HasSubstr("  row_count       down, margin -10% "));
   EXPECT_THAT(text, HasSubstr("  freshness         up, margin +20% or +30s     p95 < 15m"));
   EXPECT_THAT(text, HasSubstr("  line 5  name analytics.customers: tags critical; null_rate(email) "
                               "< 2%; null_rate(phone) off; row_count  # one row per customer\n"));
