@@ -91,7 +91,7 @@ void WarnIfNothingCompared(const ReleaseDatasetView& v) {
   spdlog::warn(
       "event=nothing_compared release={} dataset={} canary_loads={} baseline_loads={} "
       "detail=\"no canary load could be compared with a baseline load; reports are judged in "
-      "input order, so sort the file by ts rather than by arm\"",
+      "input order, so a file sorted by arm must be sorted by ts\"",
       v.release, v.dataset, v.canary_loads, v.baseline_loads);
 }
 
