@@ -167,10 +167,7 @@ void ComparisonCheck::Remember(double difference, const ArmGroup& canary,
   // The method is fixed before the first comparison, so the effects need no later update.
   recent_effect_ = Effect(recent_sums_, recent_.size());
   total_effect_ = Effect(total_, observations_);
-  // The freshness tail keeps the judge's margin (at its release-wide late share).
-  effect_margins_ = counts && policy_->margin_absolute > 0 &&
-                    (key_.kind == MetricKind::kNullRate || key_.kind == MetricKind::kDuplicateRate);
-  if (effect_margins_) {
+  if (EffectMargins()) {
     recent_margin_log_ = EffectMarginLog(recent_sums_);
     total_margin_log_ = EffectMarginLog(total_);
   }

@@ -93,10 +93,10 @@ class ComparisonCheck {
   // 64-load pooled level, the release's ever larger count-free baseline made a canary at 0.06%
   // look further above 0% than +0.1pp.
   bool RecentEffectBeyondMargin() const {
-    return recent_effect_ >= (effect_margins_ ? recent_margin_log_ : margin_log_);
+    return recent_effect_ >= (EffectMargins() ? recent_margin_log_ : margin_log_);
   }
   bool TotalEffectBeyondMargin() const {
-    return total_effect_ >= (effect_margins_ ? total_margin_log_ : margin_log_);
+    return total_effect_ >= (EffectMargins() ? total_margin_log_ : margin_log_);
   }
   int divergent_streak() const { return divergent_streak_; }
 
@@ -114,6 +114,11 @@ class ComparisonCheck {
   void ScorePairedCountsNonInferiority(const ArmGroup& canary, const ArmGroup& baseline);
   void Remember(double difference, const ArmGroup& canary, const ArmGroup& baseline);
   double Effect(const Recent& sums, std::size_t n) const;
+  // Whether the effects' own margins apply: a counts-method row rate with an absolute margin (the
+  // freshness tail keeps the judge's, at its release-wide late share).
+  bool EffectMargins() const {
+    return method_ == CheckMethod::kCounts && policy_->margin_absolute > 0 && key_.IsRowRate();
+  }
   // The margin at the baseline level of these sums (see RecentEffectBeyondMargin).
   double EffectMarginLog(const Recent& sums) const;
 
@@ -143,8 +148,7 @@ class ComparisonCheck {
   // Both effects change only with a comparison, while every evaluation reads them.
   double recent_effect_ = 0.0;
   double total_effect_ = 0.0;
-  // Set: the effects' own margins apply (a counts-method row rate with an absolute margin).
-  bool effect_margins_ = false;
+  // The effects' own margins, while EffectMargins().
   double recent_margin_log_ = 0.0;
   double total_margin_log_ = 0.0;
   std::uint64_t observations_ = 0;

@@ -29,6 +29,10 @@ struct MetricKey {
   // "null_rate(email)", "duplicate_rate", "row_count", "freshness", "freshness_tail"
   std::string Name() const;
   bool operator==(const MetricKey&) const = default;
+  // A count out of rows (the freshness tail is a count out of loads, with a margin of its own).
+  bool IsRowRate() const {
+    return kind == MetricKind::kNullRate || kind == MetricKind::kDuplicateRate;
+  }
 };
 
 // One load's value of each metric it reports, in a dataset's metric numbering.

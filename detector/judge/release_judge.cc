@@ -9,11 +9,6 @@
 namespace canaryd {
 namespace {
 
-// A count out of rows (the freshness tail, a count out of loads, has a margin of its own).
-bool IsRowRate(const MetricKey& key) {
-  return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate;
-}
-
 // Natural units: a rate or freshness going up, rows going down. The judge's oriented values are
 // positive-is-worse in the metric's built-in direction; a reversed test flips that.
 bool NaturalUp(const ComparisonCheck& test) {
@@ -31,7 +26,7 @@ double RelativeMarginLog(const ComparisonCheck& test, double relative) {
 // Where an absolute margin is added, on the scale whose log the judge compares: a rate's pooled
 // level, or freshness's median (seconds + 1, as OrientedFreshness takes the log of); 0: none.
 double AbsoluteMarginLevel(const ComparisonCheck& test, int metric, const DatasetContext& ctx) {
-  if (IsRowRate(test.key())) return ctx.baseline->PooledRate(metric);
+  if (test.key().IsRowRate()) return ctx.baseline->PooledRate(metric);
   if (test.key().kind == MetricKind::kFreshness) {
     const double median = ctx.baseline->Median(metric);
     return std::isnan(median) ? 0.0 : std::exp(median);
@@ -643,9 +638,14 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
   bool all_non_inferior = !LimitsHoldPromotion();
   int evaluated = 0;
   const Thresholds thresholds = ThresholdsOf(ctx);
-  std::vector<std::string> warned;  // warn-only checks showing WARN: named in a promote reason
-  for (const RuleFailure& w : rule_warnings_) warned.push_back(w.check);
-  const std::vector<const ComparisonCheck*> retired = RetiredTests();
+  // Tests of metrics the baseline dropped neither count as evaluated nor hold promotion back.
+  // Worked out only when that matters (a check would hold promotion, or it would be decided):
+  // this runs on every report.
+  std::optional<std::vector<const ComparisonCheck*>> retired;
+  const auto is_retired = [&](const ComparisonCheck* check) {
+    if (!retired) retired = RetiredTests();
+    return std::find(retired->begin(), retired->end(), check) != retired->end();
+  };
   for (const ComparisonCheck* check : all_checks_) {
     const Verdict v = StatisticalVerdict(*check, ctx, thresholds);
     if (v == Verdict::kFail &&
@@ -662,14 +662,13 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
       continue;
     }
     if (check->observations() == 0) continue;  // never comparable: does not block promotion
-    if (std::find(retired.begin(), retired.end(), check) != retired.end()) continue;
     ++evaluated;
     // A warn-only check informs; it neither rolls back nor holds promotion.
-    if (!check->policy().rolls_back) {
-      if (v == Verdict::kWarn) warned.push_back(check->name());
-      continue;
+    if (!check->policy().rolls_back) continue;
+    if (all_non_inferior && (v != Verdict::kPass || !NonInferior(*check, thresholds)) &&
+        !is_retired(check)) {
+      all_non_inferior = false;
     }
-    if (v != Verdict::kPass || !NonInferior(*check, thresholds)) all_non_inferior = false;
   }
   if (worst != nullptr) {
     const bool tolerance_rule = ctx.options->shadow_tolerance_enabled &&
@@ -684,15 +683,15 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     Decide(Decision::kRollback, ts_ms, worst->name(), std::move(reason));
     return true;
   }
+  const auto evaluated_live = [&] {
+    return std::any_of(all_checks_.begin(), all_checks_.end(), [&](const ComparisonCheck* c) {
+      return c != tail_check_.get() && c->observations() > 0 && !is_retired(c);
+    });
+  };
   if (evaluated > 0 && all_non_inferior &&
       canary_loads_ >= static_cast<std::uint64_t>(ctx.options->promote_min_canary_loads) &&
-      baseline_totals_.rows > 0 && UnjudgedBaselineMetrics(ctx).empty()) {
-    // With warnings, "every check" would read as if the warned ones were fine too.
-    std::string warnings;
-    for (const std::string& name : warned) {
-      if (warnings.find(name) != std::string::npos) continue;
-      warnings += (warnings.empty() ? "" : ", ") + name;
-    }
+      baseline_totals_.rows > 0 && UnjudgedBaselineMetrics(ctx).empty() && evaluated_live()) {
+    const std::string warnings = WarningNames(ctx, thresholds);
     Decide(Decision::kPromote, ts_ms, "all",
            warnings.empty()
                ? "every check shown no worse than its margin over " +
@@ -703,6 +702,24 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
     return true;
   }
   return false;
+}
+
+std::string ReleaseJudge::WarningNames(const DatasetContext& ctx,
+                                       const Thresholds& thresholds) const {
+  std::vector<std::string> names;
+  for (const RuleFailure& w : rule_warnings_) names.push_back(w.check);
+  for (const ComparisonCheck* check : all_checks_) {
+    if (check->policy().rolls_back || check->observations() == 0) continue;
+    if (StatisticalVerdict(*check, ctx, thresholds) == Verdict::kWarn) {
+      names.push_back(check->name());
+    }
+  }
+  std::string out;
+  for (const std::string& name : names) {
+    if (out.find(name) != std::string::npos) continue;
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
 }
 
 void ReleaseJudge::Decide(Decision decision, std::int64_t ts_ms, std::string check,

@@ -117,6 +117,9 @@ class ReleaseJudge {
   Verdict StatisticalVerdict(const ComparisonCheck& check, const DatasetContext& ctx,
                              const Thresholds& thresholds) const;
   bool NonInferior(const ComparisonCheck& check, const Thresholds& thresholds) const;
+  // Warn-only checks and rules showing WARN, "a, b": a promotion names them, since "every check
+  // shown no worse" would read as if they were fine too.
+  std::string WarningNames(const DatasetContext& ctx, const Thresholds& thresholds) const;
   CheckEvidence EvidenceFor(const ComparisonCheck& check, Verdict verdict,
                             const Thresholds& thresholds) const;
   bool Evaluate(std::int64_t ts_ms, const DatasetContext& ctx);
@@ -144,8 +147,8 @@ class ReleaseJudge {
   std::int64_t last_canary_schema_ts_ms_ = 0;
 
   std::vector<std::unique_ptr<MetricChecks>> metrics_;  // by metric id; null if not reported
-  // Metrics the baseline reported since the release started, by metric id.
-  // baseline_loads_ at the metric's last baseline report, by metric id; 0: not reported.
+  // baseline_loads_ at the metric's last baseline report since the release started, by metric
+  // id; 0: not reported.
   std::vector<std::uint64_t> baseline_last_load_;
   int rollback_tests_ = 0;  // tests that can roll back: the Bonferroni K
   CheckPolicy tail_policy_;
