@@ -2,7 +2,7 @@
 // teams use today, on the same simulated releases (issue 4; results in bench/RESULTS.md).
 //
 //   judge_study [--filter SUBSTR] [--aa N] [--detect N] [--peers N] [--nopromote N]
-//               [--seed S] [--threads T] [--quick]
+//               [--wide N] [--seed S] [--threads T] [--quick]
 //
 // Every release is simulated by sim::LoadSimulator from a seed derived from (--seed, scenario
 // name, release index); canaryd judges it through sim::RunRelease (the real DatasetMonitor and
@@ -60,6 +60,9 @@ struct StudyScenario {
   int target = -1;             // peers' metric that regresses (-1: none)
   int regression_after = 0;    // canary loads before the regression starts
   std::string expected_check;  // for rule scenarios
+  // Judged by canaryd alone, on Counts::wide_releases: the peers are written for the 5 metrics
+  // of the narrow table.
+  bool canaryd_only = false;
 };
 
 constexpr int kHistory = 30;  // baseline loads before the release starts (it runs in production)
@@ -106,6 +109,31 @@ std::vector<StudyScenario> Scenarios() {
         }
       }
     }
+  }
+  // Wide tables: 200 null-rate columns split alpha 205 ways, so each check's rollback threshold
+  // is log(205 / 0.01) = 9.9 nats instead of log(5 / 0.01) = 6.2, a tail the narrow table never
+  // asks the baseline's scale estimate for. With little baseline history that scale rests on a
+  // few loads when the release starts.
+  for (const int history : {5, 30}) {
+    StudyScenario sc;
+    sc.kind = Kind::kAa;
+    sc.canaryd_only = true;
+    sc.name = "aa_wide200_split_j30_r10k_h" + std::to_string(history);
+    sc.what = "A/A, 200 columns, split 50% canary, 10k rows/load, jitter ±30%, " +
+              std::to_string(history) + " baseline loads of history (canaryd only)";
+    sc.sim = Base(1e4, 0.3, 0.5, false, 200);
+    sc.sim.baseline_history_loads = history;
+    sc.sim.columns.clear();
+    for (int c = 0; c < 200; ++c) sc.sim.columns.push_back("c" + std::to_string(c));
+    out.push_back(sc);
+    // What the deeper threshold costs: one of the 200 columns doubles its null rate.
+    sc.kind = Kind::kStatistical;
+    sc.name = "wide200_null_1_to_2_r10k_j30_h" + std::to_string(history);
+    sc.what = "null_rate(c0) 1% -> 2% in a 200-column table, 10k rows, jitter ±30%, split 50%, " +
+              std::to_string(history) + " baseline loads of history (canaryd only)";
+    sc.sim.canary.column_null_rates = {{"c0", 0.02}};
+    sc.sim.loads = 600;
+    out.push_back(sc);
   }
   const auto add = [&](std::string name, std::string what, sim::Scenario s, int target) {
     StudyScenario sc;
@@ -282,6 +310,7 @@ struct Plan {
 
 struct Counts {
   int aa_releases = 10000, detect_releases = 1000, peer_releases = 2000, nopromote_releases = 2000;
+  int wide_releases = 2000;  // canaryd_only scenarios, with and without promotion
 };
 
 MethodResult FromPeer(const PeerOutcome& o, int after, const std::vector<Load>& loads) {
@@ -325,6 +354,14 @@ ReleaseResult RunOne(const StudyScenario& sc, const Plan& plan, std::uint64_t se
     }
   };
   const bool aa = sc.kind == Kind::kAa;
+  if (sc.canaryd_only) {
+    run_canaryd(kCanaryd);
+    if (aa) {
+      options.judge.promote_min_canary_loads = INT_MAX;
+      run_canaryd(kCanarydNoPromote);
+    }
+    return rr;
+  }
   if (!aa || index < counts.aa_releases) run_canaryd(kCanaryd);
   if (aa && index < counts.nopromote_releases) {
     options.judge.promote_min_canary_loads = INT_MAX;
@@ -424,6 +461,7 @@ double RateOf(const sim::ArmProfile& p, int metric) {
 
 Plan MakePlan(const StudyScenario& sc) {
   Plan plan;
+  if (sc.canaryd_only) return plan;
   PeerConfig& c = plan.peer;
   c.metrics = kMetrics;
   c.alpha = kAlpha;
@@ -492,7 +530,7 @@ void Report(const StudyScenario& sc, const Plan& plan, const std::vector<Release
                 static_cast<unsigned long long>(plan.z_rows), plan.z_loads);
   }
   if (plan.t_loads > 0) std::printf("; %d canary loads (Welch t)", plan.t_loads);
-  if (sc.kind == Kind::kAa) std::printf(" [planned for a null-rate doubling]");
+  if (sc.kind == Kind::kAa && !sc.canaryd_only) std::printf(" [planned for a null-rate doubling]");
   std::printf("\n\n");
   if (sc.kind == Kind::kAa) {
     std::printf(
@@ -586,16 +624,18 @@ int Main(int argc, char** argv) {
       counts.peer_releases = std::atoi(value());
     } else if (arg == "--nopromote") {
       counts.nopromote_releases = std::atoi(value());
+    } else if (arg == "--wide") {
+      counts.wide_releases = std::atoi(value());
     } else if (arg == "--seed") {
       seed = std::strtoull(value(), nullptr, 10);
     } else if (arg == "--threads") {
       threads = std::max(1, std::atoi(value()));
     } else if (arg == "--quick") {
-      counts = Counts{1000, 200, 500, 200};
+      counts = Counts{1000, 200, 500, 200, 200};
     } else {
       std::fprintf(stderr,
                    "usage: judge_study [--filter SUBSTR] [--aa N] [--detect N] [--peers N] "
-                   "[--nopromote N] [--seed S] [--threads T] [--quick]\n");
+                   "[--nopromote N] [--wide N] [--seed S] [--threads T] [--quick]\n");
       return 2;
     }
   }
@@ -609,7 +649,8 @@ int Main(int argc, char** argv) {
     if (!filter.empty() && sc.name.find(filter) == std::string::npos) continue;
     const Plan plan = MakePlan(sc);
     const int n =
-        sc.kind == Kind::kAa
+        sc.canaryd_only ? counts.wide_releases
+        : sc.kind == Kind::kAa
             ? std::max({counts.aa_releases, counts.peer_releases, counts.nopromote_releases})
             : counts.detect_releases;
     std::vector<ReleaseResult> results(static_cast<std::size_t>(n));

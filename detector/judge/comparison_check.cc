@@ -87,9 +87,14 @@ double ComparisonCheck::log_e_non_inferiority() const {
              : non_inferiority_.log_e();
 }
 
+void ComparisonCheck::SetRollbackLogThreshold(double log_threshold) {
+  const double ratio = options_->scale_df_reference_log_e / log_threshold;
+  regression_df_factor_ = log_threshold > 0 ? std::min(1.0, ratio * ratio) : 1.0;
+}
+
 void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
   const double null_shift = options_->rollback_null_margin_fraction * margin_log_;
-  regression_.Update(StudentTToZ((difference - null_shift) / se, df));
+  regression_.Update(StudentTToZ((difference - null_shift) / se, df * regression_df_factor_));
   // Equal arms would score the margin itself, in standard errors. The drift only sizes the bets
   // (any value fixed before the score keeps the test valid), so it skips the t -> z transform,
   // which cost 4% of a split report and 25% of a shadow one.

@@ -60,6 +60,11 @@ class ComparisonCheck {
   void ObservePaired(const ArmGroup& canary, const ArmGroup& baseline, const CountProfile& counts,
                      double margin_log, double tolerance_log);
 
+  // The regression test's rollback threshold (log e), which sets how much the scores method
+  // trusts its plug-in scale (JudgeOptions::scale_df_reference_log_e). Applies from the next
+  // comparison on.
+  void SetRollbackLogThreshold(double log_threshold);
+
   const MetricKey& key() const { return key_; }
   const std::string& name() const { return name_; }
   const CheckPolicy& policy() const { return *policy_; }
@@ -129,6 +134,8 @@ class ComparisonCheck {
   bool reversed_;
   CheckMethod method_ = CheckMethod::kUndecided;
   double margin_log_ = 0.0;
+  // Multiplies the scale's degrees of freedom in the regression test's t -> z transform.
+  double regression_df_factor_ = 1.0;
 
   GaussianMixtureEProcess regression_;
   DriftScaledGaussianEProcess non_inferiority_;  // bets scaled to the drift of equal arms

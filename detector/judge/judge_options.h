@@ -86,6 +86,17 @@ struct JudgeOptions {
   // transform) still give finite, meaningful scores.
   double scale_floor = 0.02;
 
+  // A score is studentized by a scale estimated from a few dozen baseline loads, and every score
+  // until the estimate moves shares its error: a scale that came out low inflates a run of scores
+  // together, which one score's t -> z transform does not cover. The regression e-process then
+  // crosses its threshold tau = log(K / alpha) more often than alpha / K, by a factor that grows
+  // like exp(tau^2 / df). The judge study calibrates tau = log(6 / 0.01) (the built-in checks of a
+  // two-column table); a deeper threshold studentizes regression scores with the scale's degrees
+  // of freedom scaled by (this / tau)^2, which keeps that factor where the study measured it. A
+  // 200-column table (tau = log(205 / 0.01) = 9.9) rolled back 2.7% of A/A releases with 5
+  // baseline loads of history, and 1.3% with 30, before this (judge study, aa_wide200_*).
+  double scale_df_reference_log_e = 6.4;
+
   GaussianMixtureOptions mixture;
   // Non-inferiority (promotion) bets on the drift equal arms would show.
   DriftMixtureOptions non_inferiority_mixture;

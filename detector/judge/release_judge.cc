@@ -131,7 +131,7 @@ ReleaseJudge::MetricChecks& ReleaseJudge::ChecksFor(int metric, const DatasetCon
       }
     }
     metrics_[i] = std::move(checks);
-    RebuildAllChecks();
+    RebuildAllChecks(*ctx.options);
   }
   return *metrics_[i];
 }
@@ -177,7 +177,7 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
       tail_check_ =
           std::make_unique<ComparisonCheck>(tail, tail.Name(), ctx.options, &tail_policy_);
       if (tail_policy_.rolls_back) ++rollback_tests_;
-      RebuildAllChecks();
+      RebuildAllChecks(*ctx.options);
     }
   }
   WatchLimits(sample, values, ctx);
@@ -302,7 +302,7 @@ CountProfile ReleaseJudge::CountsFor(const MetricChecks& checks, int metric,
   return needed ? ctx.baseline->Counts(metric) : CountProfile{};
 }
 
-void ReleaseJudge::RebuildAllChecks() {
+void ReleaseJudge::RebuildAllChecks(const JudgeOptions& options) {
   all_checks_.clear();
   warm_up_baseline_max_ = 0;
   const auto add = [this](const ComparisonCheck* check) {
@@ -311,11 +311,19 @@ void ReleaseJudge::RebuildAllChecks() {
         warm_up_baseline_max_,
         static_cast<std::uint64_t>(std::max(0, check->policy().warm_up_baseline)));
   };
+  // K changed with the tests: so did every test's rollback threshold.
+  const double rollback_log = RollbackLogThreshold(options);
   for (const auto& checks : metrics_) {
     if (!checks) continue;
-    for (const auto& test : checks->tests) add(test.get());
+    for (const auto& test : checks->tests) {
+      test->SetRollbackLogThreshold(rollback_log);
+      add(test.get());
+    }
   }
-  if (tail_check_) add(tail_check_.get());
+  if (tail_check_) {
+    tail_check_->SetRollbackLogThreshold(rollback_log);
+    add(tail_check_.get());
+  }
 }
 
 double ReleaseJudge::TailMarginLog(const DatasetContext& ctx) const {
@@ -526,11 +534,15 @@ void ReleaseJudge::CheckSilence(std::int64_t baseline_ts_ms, const DatasetContex
                                   std::to_string(baseline_since_canary_) + " loads; rollback"};
 }
 
-ReleaseJudge::Thresholds ReleaseJudge::ThresholdsOf(const DatasetContext& ctx) const {
+double ReleaseJudge::RollbackLogThreshold(const JudgeOptions& options) const {
   // Bonferroni on e-values: each of the K tests that can roll back gets alpha / K (a warn-only
   // check spends none of the release's false-rollback budget).
   const double k = static_cast<double>(std::max(1, rollback_tests_));
-  return Thresholds{std::log(k / ctx.options->alpha), -std::log(ctx.options->promote_alpha)};
+  return std::log(k / options.alpha);
+}
+
+ReleaseJudge::Thresholds ReleaseJudge::ThresholdsOf(const DatasetContext& ctx) const {
+  return Thresholds{RollbackLogThreshold(*ctx.options), -std::log(ctx.options->promote_alpha)};
 }
 
 namespace {

@@ -90,7 +90,7 @@ class ReleaseJudge {
   void AddTest(MetricChecks* checks, const MetricKey& key, bool natural_up, bool named_direction,
                const DatasetContext& ctx);
   // Refreshes all_checks_ after a test was added.
-  void RebuildAllChecks();
+  void RebuildAllChecks(const JudgeOptions& options);
   void WatchLimits(const Sample& sample, const std::vector<LoadValue>& values,
                    const DatasetContext& ctx);
   // A rule (schema, all-null column, absolute limit) fired: a rollback, or a warning when its
@@ -109,6 +109,7 @@ class ReleaseJudge {
                           const DatasetContext& ctx);
   void CheckSilence(std::int64_t baseline_ts_ms, const DatasetContext& ctx);
   // The log e-values a test needs to roll back (alpha / K) and to be shown non-inferior.
+  double RollbackLogThreshold(const JudgeOptions& options) const;
   struct Thresholds {
     double rollback_log;
     double promote_log;

@@ -1,6 +1,7 @@
 // `canaryd run` on Kafka, end to end with real processes on loopback: an independent Kafka client
 // (kafka-python) produces reports and reads the signal and dead-letter topics; instances are
 // killed and restarted mid-release. Every wait is bounded.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "detector/http/http_client.h"
 #include "detector/sample_encoder.h"
 #include "detector/sim/load_simulator.h"
 #include "tests/integration/child_process.h"
@@ -85,6 +87,25 @@ std::string Bootstrap(const std::string& log) {
   std::smatch m;
   static const std::regex re("bootstrap=([0-9.:,]+)");
   return std::regex_search(log, m, re) ? m[1].str() : "";
+}
+
+// The HTTP port a daemon logged (event=http_listening ... port=N); 0 until it has.
+std::uint16_t HttpPort(const std::string& log) {
+  std::smatch m;
+  static const std::regex re("event=http_listening address=[0-9.]+ port=([0-9]+)");
+  return std::regex_search(log, m, re) ? static_cast<std::uint16_t>(std::stoi(m[1].str())) : 0;
+}
+
+// Whether the daemon's HTTP API knows the release (it has applied one of its canary loads).
+bool ReleaseKnown(std::uint16_t port, const std::string& release) {
+  HttpUrl url;
+  url.host = "127.0.0.1";
+  url.port = std::to_string(port);
+  HttpRequestSpec spec;
+  spec.target = "/v1/releases/" + release;
+  spec.timeout = std::chrono::milliseconds(2000);
+  const HttpResult r = HttpFetch(url, spec);
+  return r.ok && r.status == 200;
 }
 
 // Starts `canaryd broker`; returns its bootstrap address.
@@ -356,6 +377,11 @@ TEST_F(KafkaDaemonTest, SighupReloadsRulesKeepsOldOnesWhenBadAndRunningReleasesU
   ASSERT_EQ(replayed.size(), 1u);
   const std::size_t half = lines.size() / 4;
   ASSERT_GT(Produce(bootstrap, "canaryd.reports", WriteLines(dir + "/a.jsonl", lines, 0, half)), 0);
+  // The release must be running (created under the first rules) before they change: the daemon
+  // joins its group and reads the topic a few seconds after it starts.
+  const std::uint16_t port = HttpPort(canaryd.err());
+  ASSERT_NE(port, 0) << canaryd.err();
+  ASSERT_TRUE(WaitFor([&] { return ReleaseKnown(port, bad.release); }, 30'000)) << canaryd.err();
 
   // A broken file: logged with its position, the old rules stay.
   std::ofstream(rules) << "version: 1\ndefaults:\n  alpha: 2\n";
