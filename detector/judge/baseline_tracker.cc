@@ -182,6 +182,11 @@ bool BaselineTracker::SchemaMatches(std::int64_t ts_ms, const std::string& schem
   return switches_to >= 2;
 }
 
+std::uint64_t CountCap(double expected) {
+  const double mean = std::max(0.0, expected);
+  return static_cast<std::uint64_t>(mean + 4.0 * std::sqrt(mean) + 3.0);
+}
+
 CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {
   CountProfile profile;
   const auto& counts = m.counts;
@@ -201,6 +206,23 @@ CountProfile BaselineTracker::ProfileOf(const PerMetric& m) {
       chi2 += d * d / (expected * (1 - p));
     }
     profile.dispersion = std::max(1.0, chi2 / static_cast<double>(counts.size() - 1));
+  }
+  if (n_sum <= 0) return profile;
+  profile.capped = true;
+  double capped_sum = 0;
+  for (const auto& [k, n] : counts) {
+    capped_sum += static_cast<double>(std::min(k, CountCap(static_cast<double>(n) * p)));
+  }
+  const double q = capped_sum / n_sum;
+  profile.cap_rate = q;
+  if (counts.size() >= 3 && q > 0 && q < 1) {
+    double chi2 = 0;
+    for (const auto& [k, n] : counts) {
+      const double expected = static_cast<double>(n) * q;
+      const double d = static_cast<double>(std::min(k, CountCap(expected))) - expected;
+      chi2 += d * d / (expected * (1 - q));
+    }
+    profile.capped_dispersion = std::max(1.0, chi2 / static_cast<double>(counts.size() - 1));
   }
   return profile;
 }

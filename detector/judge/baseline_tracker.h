@@ -17,12 +17,29 @@
 
 namespace canaryd {
 
+// A count a load with `expected` counts exceeds only in bursts: mean + 4 sd + 3 of a Poisson count
+// (its chance beyond the cap is below 1e-4 at any mean; 3 at a count-free baseline, 12 at 3).
+std::uint64_t CountCap(double expected);
+
 // How a rate metric's counts behave in the baseline over recent loads.
 struct CountProfile {
   double mean_count = 0.0;  // per load
   double rate = 0.0;        // counts per row over the window
   double dispersion = 1.0;  // Pearson variance ratio against binomial; >= 1
   std::size_t loads = 0;
+  // What the regression test reads instead: each load's count capped at CapAt(rows), and the
+  // dispersion of the window's counts so capped. Rare bursts in both arms (a retried task writing
+  // its rows twice: 2% duplicates in 1-2% of loads, ~0.001% otherwise) made a single canary burst
+  // against a burst-free window read as certain, and a burst in the window made the dispersion so
+  // large that nothing else could be seen while it lasted. cap_rate is the window's rate with its
+  // bursts capped, so that they do not raise the cap itself.
+  bool capped = false;  // false: no cap (CapAt is the largest count)
+  double cap_rate = 0.0;
+  double capped_dispersion = 1.0;
+  std::uint64_t CapAt(std::uint64_t rows) const {
+    return capped ? CountCap(cap_rate * static_cast<double>(rows))
+                  : std::numeric_limits<std::uint64_t>::max();
+  }
 };
 
 // Where a load's value is clipped before it is scored: the baseline's median +- a few robust

@@ -64,8 +64,15 @@ bool ComparisonCheck::ChooseMethod(const CountProfile& counts, double canary_row
   if (IsRate(key_) && counts.loads < static_cast<std::size_t>(options_->min_scale_loads)) {
     return false;
   }
-  const double canary_mean_count = counts.rate * canary_rows_per_load;
-  if (IsRate(key_) && std::min(counts.mean_count, canary_mean_count) < kCountsMethodMaxMean) {
+  // The typical load's counts: with bursts capped, a sparse rate whose rare bursts lift its mean
+  // count past the limit stays a sparse rate (on log values a burst is clipped, and the geometric
+  // means then hide a canary that bursts on every fourth load inside an absolute margin read at
+  // the sparse level).
+  const double rate = counts.capped ? std::min(counts.rate, counts.cap_rate) : counts.rate;
+  const double baseline_mean_count =
+      counts.rate > 0 ? counts.mean_count * (rate / counts.rate) : counts.mean_count;
+  const double canary_mean_count = rate * canary_rows_per_load;
+  if (IsRate(key_) && std::min(baseline_mean_count, canary_mean_count) < kCountsMethodMaxMean) {
     method_ = CheckMethod::kCounts;
     const RateRatioMixtureOptions& mixture =
         key_.kind == MetricKind::kFreshnessTail ? options_->tail_mixture : options_->counts_mixture;
@@ -101,16 +108,26 @@ void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
   non_inferiority_.Update(StudentTToZ((margin_log_ - difference) / se, df), margin_log_ / se);
 }
 
+// Rolling back reads both arms' capped counts (a burst is a few counts, not certainty). Promoting
+// reads the canary's whole and the baseline's capped: a canary's bursts count fully against it,
+// and one baseline burst (247 duplicates against the canary's 0) cannot prove it no worse, as it
+// did from log e -400 to +732 in one comparison.
 void ComparisonCheck::ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline,
-                                  double dispersion, bool non_inferiority) {
+                                  const CountProfile& counts, bool non_inferiority) {
   count_regression_->set_null_ratio(
       std::exp(options_->rollback_null_margin_fraction * margin_log_));
   const auto cr = static_cast<double>(canary.rows);
   const auto br = static_cast<double>(baseline.rows);
-  count_regression_->Update(canary.count, cr, baseline.count, br, dispersion);
+  count_regression_->Update(canary.capped_count, cr, baseline.capped_count, br,
+                            counts.capped ? counts.capped_dispersion : counts.dispersion);
   if (!non_inferiority) return;
-  count_non_inferiority_->set_null_ratio(std::exp(margin_log_));
-  count_non_inferiority_->Update(canary.count, cr, baseline.count, br, dispersion);
+  // An absolute margin is a ratio at a level: at the window's (a sparse rate between bursts,
+  // +0.1pp on 0.001% is x100) it let a canary at 0.5% promote against a release-long baseline of
+  // 0.04% (x12). The smaller of that ratio and the one at the release's own baseline level so far.
+  const double margin =
+      EffectMargins() && observations_ > 0 ? std::min(margin_log_, total_margin_log_) : margin_log_;
+  count_non_inferiority_->set_null_ratio(std::exp(margin));
+  count_non_inferiority_->Update(canary.count, cr, baseline.capped_count, br, counts.dispersion);
 }
 
 // In a shadow pair both arms counted the same input rows, so the baseline's count predicts the
@@ -199,7 +216,7 @@ void ComparisonCheck::ObserveSplit(const ArmGroup& canary_arm, const ArmGroup& b
   }
   margin_log_ = margin_log;
   if (method_ == CheckMethod::kCounts) {
-    ScoreCounts(canary, baseline, counts.dispersion, /*non_inferiority=*/true);
+    ScoreCounts(canary, baseline, counts, /*non_inferiority=*/true);
   } else {
     // The baseline's spread must be known from a few loads before a score means anything.
     if (baseline_scale.df <= 0 ||
@@ -224,7 +241,7 @@ void ComparisonCheck::ObservePaired(const ArmGroup& canary_arm, const ArmGroup& 
   const double difference = canary.mean - baseline.mean;
   divergent_streak_ = difference > tolerance_log ? divergent_streak_ + 1 : 0;
   if (method_ == CheckMethod::kCounts) {
-    ScoreCounts(canary, baseline, counts.dispersion, /*non_inferiority=*/false);
+    ScoreCounts(canary, baseline, counts, /*non_inferiority=*/false);
     ScorePairedCountsNonInferiority(canary, baseline);
   } else {
     const ScaleEstimate scale = paired_.Estimate();

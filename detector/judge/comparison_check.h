@@ -31,10 +31,13 @@ namespace canaryd {
 
 // One arm's side of a comparison: a group of loads (split) or one load (paired).
 struct ArmGroup {
-  double mean = 0.0;  // mean oriented value
+  double mean = 0.0;  // mean oriented value (split: each clipped to the baseline's bounds)
   int loads = 0;
   std::uint64_t count = 0;  // rates: summed counts
-  std::uint64_t rows = 0;   // rates: summed rows
+  // rates: summed counts with each load's capped (CountProfile::CapAt): what the counts method's
+  // regression test reads for both arms, and non-inferiority for the baseline.
+  std::uint64_t capped_count = 0;
+  std::uint64_t rows = 0;  // rates: summed rows
 };
 
 enum class CheckMethod : std::uint8_t { kUndecided, kScores, kCounts };
@@ -114,7 +117,7 @@ class ComparisonCheck {
   // expected count matters as much as the baseline's.
   bool ChooseMethod(const CountProfile& counts, double canary_rows_per_load);
   void ScoreDifference(double difference, double se, double df);
-  void ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline, double dispersion,
+  void ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline, const CountProfile& counts,
                    bool non_inferiority);
   void ScorePairedCountsNonInferiority(const ArmGroup& canary, const ArmGroup& baseline);
   void Remember(double difference, const ArmGroup& canary, const ArmGroup& baseline);

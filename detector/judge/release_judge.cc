@@ -256,17 +256,35 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
 }
 
 namespace {
-ArmGroup GroupOf(const LoadValue& v) { return ArmGroup{v.value, 1, v.count, v.rows}; }
+ArmGroup GroupOf(const LoadValue& v, const CountProfile& counts) {
+  return ArmGroup{.mean = v.value,
+                  .loads = 1,
+                  .count = v.count,
+                  .capped_count = std::min(v.count, counts.CapAt(v.rows)),
+                  .rows = v.rows};
+}
 
-void AddTo(ArmGroup* g, const LoadValue& v, const ClipBounds& bounds) {
+void AddTo(ArmGroup* g, const LoadValue& v, const ClipBounds& bounds, const CountProfile& counts) {
   g->mean += bounds.Clip(v.value);  // a sum until Finish
   ++g->loads;
   g->count += v.count;
   g->rows += v.rows;
+  g->capped_count += std::min(v.count, counts.CapAt(v.rows));
+}
+
+// The clip interval is at least twice each margin wide on either side of the baseline's median:
+// clipped at ~x2 (ln 2, a few robust sd), a freshness of 90 s against a 2 s baseline (margin
+// +30 s, x11) could never show an effect beyond its margin, and was never rolled back.
+ClipBounds WidenedForMargin(ClipBounds b, double margin_log) {
+  if (!(b.hi - b.lo < 1e300)) return b;  // no bounds yet
+  const double center = 0.5 * (b.hi + b.lo);
+  const double half = std::max(0.5 * (b.hi - b.lo), 2.0 * margin_log);
+  return ClipBounds{center - half, center + half};
 }
 
 void Finish(ArmGroup* g) {
-  if (g->loads > 0) g->mean /= g->loads;
+  if (g->loads <= 0) return;
+  g->mean /= g->loads;
 }
 }  // namespace
 
@@ -286,8 +304,8 @@ void ReleaseJudge::Pair(const LoadQueue::Load& canary, const LoadQueue::Load& ba
       const MetricChecks& checks = ChecksFor(c.metric, ctx);
       const CountProfile counts = CountsFor(checks, c.metric, ctx);
       for (const auto& test : checks.tests) {
-        test->ObservePaired(GroupOf(c), GroupOf(b), counts, MarginLog(*test, c.metric, ctx),
-                            ToleranceLog(*test, c.metric, ctx));
+        test->ObservePaired(GroupOf(c, counts), GroupOf(b, counts), counts,
+                            MarginLog(*test, c.metric, ctx), ToleranceLog(*test, c.metric, ctx));
       }
     }
   }
@@ -350,6 +368,7 @@ void AddLateness(ArmGroup* g, const LoadQueue::Load& load, double late_log) {
 }
 void FinishLateness(ArmGroup* g) {
   g->mean = g->loads > 0 ? static_cast<double>(g->count) / g->loads : 0.0;
+  g->capped_count = g->count;  // a load is late or not: nothing to cap
 }
 }  // namespace
 
@@ -401,23 +420,31 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
   for (std::size_t m = 0; m < metrics_.size() && m < group_scales_.size(); ++m) {
     if (!metrics_[m] || metrics_[m]->tests.empty()) continue;
     const int metric = static_cast<int>(m);
+    double margins[2] = {0.0, 0.0};  // one per test (up, down)
+    double widest = 0.0;
+    for (std::size_t t = 0; t < metrics_[m]->tests.size() && t < 2; ++t) {
+      margins[t] = MarginLog(*metrics_[m]->tests[t], metric, ctx);
+      widest = std::max(widest, margins[t]);
+    }
+    const ClipBounds bounds = WidenedForMargin(group_scales_[m].bounds, widest);
+    const CountProfile& counts = group_scales_[m].counts;
     ArmGroup canary, baseline;
     for (std::size_t i = 0; i < canary_pending_.size(); ++i) {
       for (const LoadValue& v : canary_pending_[i].values) {
-        if (v.metric == metric) AddTo(&canary, v, group_scales_[m].bounds);
+        if (v.metric == metric) AddTo(&canary, v, bounds, counts);
       }
     }
     for (std::size_t i = 0; i < baseline_pending_.size(); ++i) {
       for (const LoadValue& v : baseline_pending_[i].values) {
-        if (v.metric == metric) AddTo(&baseline, v, group_scales_[m].bounds);
+        if (v.metric == metric) AddTo(&baseline, v, bounds, counts);
       }
     }
     if (canary.loads == 0 || baseline.loads == 0) continue;
     Finish(&canary);
     Finish(&baseline);
-    for (const auto& test : metrics_[m]->tests) {
-      test->ObserveSplit(canary, baseline, group_scales_[m].scale, group_scales_[m].counts,
-                         MarginLog(*test, metric, ctx));
+    for (std::size_t t = 0; t < metrics_[m]->tests.size(); ++t) {
+      metrics_[m]->tests[t]->ObserveSplit(canary, baseline, group_scales_[m].scale, counts,
+                                          t < 2 ? margins[t] : widest);
     }
   }
   ScoreTail(TailGroup(canary_pending_, ctx), TailGroup(baseline_pending_, ctx), ctx);

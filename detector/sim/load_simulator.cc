@@ -310,6 +310,11 @@ void LoadSimulator::DrawLoad(Rng& rng, const ArmProfile& profile, const std::vec
   latent->u_dup_jitter = rng.Uniform();
   figures->duplicates = rng.Binomial(
       figures->rows, LatentRate(profile.duplicate_rate, profile.rate_jitter, latent->u_dup_jitter));
+  // Drawn only for a profile with bursts, so every other scenario keeps its random stream.
+  if (profile.duplicate_burst_share > 0 && rng.Uniform() < profile.duplicate_burst_share) {
+    figures->duplicates = RoundCount(static_cast<double>(figures->rows) *
+                                     std::clamp(profile.burst_duplicate_rate, 0.0, 1.0));
+  }
   latent->z_freshness = rng.Normal();
   latent->u_late = rng.Uniform();
   figures->freshness_s = FreshnessFromLatent(profile, latent->z_freshness, latent->u_late);

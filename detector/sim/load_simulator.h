@@ -72,6 +72,10 @@ struct ArmProfile {
   double rate_jitter = 0.0;
   double freshness_median_s = 300;  // lognormal freshness
   double freshness_sigma = 0.5;
+  // Duplicate bursts: this share of loads (a retried task writing its rows twice) has
+  // burst_duplicate_rate of its rows duplicated instead of the jittered duplicate_rate.
+  double duplicate_burst_share = 0.0;
+  double burst_duplicate_rate = 0.02;
   double late_share = 0.0;  // heavy tail: this share of loads gets +late_extra_s
   double late_extra_s = 1200;
   std::string schema = "sha256:base";         // empty: the sample reports no schema

@@ -223,6 +223,54 @@ TEST(JudgeDuplicateRateCheck, FiresWhenASparseRateGrowsBeyondTheAbsoluteMargin) 
   for (const auto& o : outcomes) EXPECT_LE(o.canary_loads, 60) << Describe(o);
 }
 
+// Duplicates at ~0.001% (0.1 per load), and in 2% of each arm's loads a 2% burst (a retried task
+// writing its rows twice). One canary burst against a baseline window with none was read as
+// certain: 29 of 100 such A/A releases rolled back with 5 baseline loads of history, 11 with 10
+// hours (the judge now caps each load's count for the regression test, CountProfile::CapAt).
+Scenario DuplicateBursts(std::uint64_t seed, int history) {
+  Scenario s = Base(seed);
+  s.loads = 400;
+  s.baseline_history_loads = history;
+  s.baseline.rows_median = 12'000;
+  s.baseline.duplicate_rate = 0.00001;
+  s.baseline.duplicate_burst_share = 0.02;
+  s.baseline.burst_duplicate_rate = 0.02;
+  s.canary = s.baseline;
+  return s;
+}
+
+TEST(JudgeDuplicateRateCheck, QuietWhenBothArmsHaveRareBursts) {
+  ExpectNoRunRollsBack(
+      RunSeeds([](std::uint64_t seed) { return DuplicateBursts(seed, 5); }, 9000, 30));
+  ExpectNoRunRollsBack(
+      RunSeeds([](std::uint64_t seed) { return DuplicateBursts(seed, 600); }, 9100, 30));
+}
+
+// The cap does not hide a real regression: the same baseline against a canary with 1% duplicates
+// in every load (capped at ~3 a load, it rolls back after 5-14 canary loads; uncapped, 3-8), or
+// with a burst in every fourth load. A canary bursting in one load of ten (0.2% against 0.04%,
+// beyond the +0.1pp margin) must not be promoted: one baseline burst against the canary's zero
+// once proved non-inferiority in a single comparison.
+TEST(JudgeDuplicateRateCheck, FiresWhenTheCanaryDuplicatesBeyondTheBaselinesBursts) {
+  const auto canary_with = [](double rate, double burst_share) {
+    return [=](std::uint64_t seed) {
+      Scenario s = DuplicateBursts(seed, 600);
+      s.canary.duplicate_rate = rate;
+      s.canary.duplicate_burst_share = burst_share;
+      return s;
+    };
+  };
+  const auto every_load = RunSeeds(canary_with(0.01, 0.02), 9200, 10);
+  ExpectEveryRunRollsBackWith(every_load, "duplicate_rate");
+  for (const auto& o : every_load) EXPECT_LE(o.canary_loads, 20) << Describe(o);
+  const auto every_fourth = RunSeeds(canary_with(0.00001, 0.25), 9300, 10);
+  ExpectEveryRunRollsBackWith(every_fourth, "duplicate_rate");
+  for (const auto& o : every_fourth) EXPECT_LE(o.canary_loads, 80) << Describe(o);
+  for (const auto& o : RunSeeds(canary_with(0.00001, 0.10), 9400, 20)) {
+    EXPECT_NE(o.decision, Decision::kPromote) << Describe(o);
+  }
+}
+
 TEST(JudgeRowCountCheck, FiresOnFewerRows) {
   const auto outcomes = RunSeeds(
       [](std::uint64_t seed) {
@@ -817,6 +865,31 @@ TEST(JudgeFreshnessMargin, MinutesLaterStillRollsBack) {
   const CheckEvidence* freshness = FindCheck(slow, "freshness");
   ASSERT_NE(freshness, nullptr);
   EXPECT_DOUBLE_EQ(freshness->margin_absolute, 0.0);
+}
+
+// Far beyond the absolute margin on a seconds baseline with a history: 2 s -> 90 s (margin
+// 2 s + 30 s, x11). Each value was clipped to the baseline's median + max(3 robust sd, ln 2), ~4 s
+// here, before it was scored, so the canary's effect could never clear its margin: it was
+// promoted after 10 canary loads. The clip is now at least twice the margin wide.
+TEST(JudgeFreshnessMargin, FarBeyondTheAbsoluteMarginOnASecondsBaselineIsNotPromoted) {
+  Harness h;
+  const auto load = [](int i, double seconds) {
+    Load l;
+    l.rows = 10000 + 37 * static_cast<std::uint64_t>(i % 7);
+    l.freshness_s = seconds * (1.0 + 0.1 * (i % 5));
+    return l;
+  };
+  for (int i = 0; i < 30; ++i) h.Baseline("h" + std::to_string(i), kT0 + i * kMinute, load(i, 2));
+  for (int i = 30; i < 100; ++i) {
+    h.Baseline("b" + std::to_string(i), kT0 + i * kMinute, load(i, 2));
+    h.Canary("c" + std::to_string(i), kT0 + i * kMinute + 30000, load(i + 2, 90));
+  }
+  const ReleaseDatasetView v = h.View();
+  EXPECT_EQ(v.decision, Decision::kRollback) << v.reason;
+  EXPECT_EQ(v.deciding_check, "freshness") << v.reason;
+  const CheckEvidence* freshness = FindCheck(v, "freshness");
+  ASSERT_NE(freshness, nullptr);
+  EXPECT_FALSE(freshness->non_inferior) << freshness->sentence;
 }
 
 // Shadow mode where a load's canary report arrives before its baseline report (the canary is
