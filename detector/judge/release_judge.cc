@@ -283,8 +283,7 @@ ClipBounds WidenedForMargin(ClipBounds b, double margin_log) {
 }
 
 void Finish(ArmGroup* g) {
-  if (g->loads <= 0) return;
-  g->mean /= g->loads;
+  if (g->loads > 0) g->mean /= g->loads;
 }
 }  // namespace
 
@@ -420,9 +419,11 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
   for (std::size_t m = 0; m < metrics_.size() && m < group_scales_.size(); ++m) {
     if (!metrics_[m] || metrics_[m]->tests.empty()) continue;
     const int metric = static_cast<int>(m);
-    double margins[2] = {0.0, 0.0};  // one per test (up, down)
+    // A metric has at most an up and a down test (ChecksFor).
+    const std::size_t tests = std::min<std::size_t>(metrics_[m]->tests.size(), 2);
+    double margins[2] = {0.0, 0.0};
     double widest = 0.0;
-    for (std::size_t t = 0; t < metrics_[m]->tests.size() && t < 2; ++t) {
+    for (std::size_t t = 0; t < tests; ++t) {
       margins[t] = MarginLog(*metrics_[m]->tests[t], metric, ctx);
       widest = std::max(widest, margins[t]);
     }
@@ -442,9 +443,9 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
     if (canary.loads == 0 || baseline.loads == 0) continue;
     Finish(&canary);
     Finish(&baseline);
-    for (std::size_t t = 0; t < metrics_[m]->tests.size(); ++t) {
+    for (std::size_t t = 0; t < tests; ++t) {
       metrics_[m]->tests[t]->ObserveSplit(canary, baseline, group_scales_[m].scale, counts,
-                                          t < 2 ? margins[t] : widest);
+                                          margins[t]);
     }
   }
   ScoreTail(TailGroup(canary_pending_, ctx), TailGroup(baseline_pending_, ctx), ctx);
