@@ -25,6 +25,7 @@ const RateTotals& ColumnRates::at(std::string_view column) const {
 
 void ArmTotals::Add(const Sample& sample, double slo_s) {
   ++loads;
+  if (sample.rows == 0) ++empty_loads;
   rows += sample.rows;
   if (nulls.empty()) nulls.reserve(sample.nulls.size());
   for (const auto& column : sample.nulls) {

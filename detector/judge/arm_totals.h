@@ -49,6 +49,7 @@ class ColumnRates {
 
 struct ArmTotals {
   std::uint64_t loads = 0;
+  std::uint64_t empty_loads = 0;  // with no rows
   std::uint64_t rows = 0;
   ColumnRates nulls;  // by column
   RateTotals duplicates;
@@ -56,8 +57,13 @@ struct ArmTotals {
   std::uint64_t freshness_within_slo = 0;
 
   void Add(const Sample& sample, double slo_s);
+  // Of the loads with rows, as row_count compares them (empty ones are empty_loads' share).
   double MeanRows() const {
-    return loads == 0 ? 0.0 : static_cast<double>(rows) / static_cast<double>(loads);
+    const std::uint64_t sized = loads - empty_loads;
+    return sized == 0 ? 0.0 : static_cast<double>(rows) / static_cast<double>(sized);
+  }
+  double EmptyShare() const {
+    return loads == 0 ? 0.0 : static_cast<double>(empty_loads) / static_cast<double>(loads);
   }
   double ShareWithinSlo() const {
     return freshness.count() == 0

@@ -1,6 +1,7 @@
 #include "detector/judge/baseline_tracker.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -84,6 +85,12 @@ void BaselineTracker::Add(const Sample& sample, const std::vector<LoadValue>& va
   }
   last_ts_ms_ = std::max(last_ts_ms_, sample.ts_ms);
   ++loads_;
+  empty_bits_ = (empty_bits_ << 1) | (sample.rows == 0 ? 1u : 0u);
+}
+
+BernoulliCounts BaselineTracker::EmptyLoads() const {
+  return BernoulliCounts{.hits = static_cast<std::uint64_t>(std::popcount(empty_bits_)),
+                         .trials = std::min<std::uint64_t>(loads_, 64)};
 }
 
 const std::string& BaselineTracker::schema() const {

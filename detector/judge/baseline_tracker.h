@@ -13,6 +13,7 @@
 #include <boost/circular_buffer.hpp>
 
 #include "detector/judge/metric.h"
+#include "detector/stats/e_process.h"
 #include "detector/stats/scale_estimators.h"
 
 namespace canaryd {
@@ -88,6 +89,8 @@ class BaselineTracker {
   std::uint64_t loads() const { return loads_; }
   // Median gap between consecutive baseline loads over the recent ones; 0 while fewer than 3.
   std::int64_t MedianGapMs() const;
+  // Empty loads (no rows) among the last 64 baseline loads, out of as many as there were.
+  BernoulliCounts EmptyLoads() const;
 
  private:
   // Every judge of the dataset reads these on every load it scores, while they change only with a
@@ -117,6 +120,7 @@ class BaselineTracker {
   std::deque<std::pair<std::int64_t, std::string>> schema_changes_;
   std::int64_t last_ts_ms_ = 0;
   std::uint64_t loads_ = 0;
+  std::uint64_t empty_bits_ = 0;  // bit i: the i-th latest load had no rows
   boost::circular_buffer<std::int64_t> gaps_ms_;
   // The median of gaps_ms_, valid while median_gap_current_ (only open releases read it).
   mutable std::int64_t median_gap_ms_ = 0;

@@ -24,10 +24,7 @@ double RowsPerLoad(const ArmGroup& arm) {
   return arm.loads > 0 ? static_cast<double>(arm.rows) / arm.loads : 0.0;
 }
 
-bool IsRate(const MetricKey& key) {
-  return key.kind == MetricKind::kNullRate || key.kind == MetricKind::kDuplicateRate ||
-         key.kind == MetricKind::kFreshnessTail;
-}
+bool IsRate(const MetricKey& key) { return key.IsRowRate() || key.IsLoadShare(); }
 
 // A margin that cannot be reached (a rate cannot fall by more than itself): effects never clear
 // it, so the direction is compared but never rolls back on its own.
@@ -75,7 +72,7 @@ bool ComparisonCheck::ChooseMethod(const CountProfile& counts, double canary_row
   if (IsRate(key_) && std::min(baseline_mean_count, canary_mean_count) < kCountsMethodMaxMean) {
     method_ = CheckMethod::kCounts;
     const RateRatioMixtureOptions& mixture =
-        key_.kind == MetricKind::kFreshnessTail ? options_->tail_mixture : options_->counts_mixture;
+        key_.IsLoadShare() ? options_->tail_mixture : options_->counts_mixture;
     count_regression_.emplace(1.0, /*upward=*/true, mixture);
     count_non_inferiority_.emplace(1.0, /*upward=*/false, mixture);
   } else {
@@ -85,6 +82,7 @@ bool ComparisonCheck::ChooseMethod(const CountProfile& counts, double canary_row
 }
 
 double ComparisonCheck::log_e_regression() const {
+  if (external_log_e_regression_) return *external_log_e_regression_;
   return method_ == CheckMethod::kCounts ? count_regression_->log_e() : regression_.log_e();
 }
 

@@ -77,6 +77,10 @@ class ComparisonCheck {
   // the counts method's dispersion (the scores method, once chosen, never does).
   bool NeedsCounts() const { return method_ != CheckMethod::kScores; }
   double log_e_regression() const;
+  // A load share's regression evidence worked out by the judge over the whole release and the
+  // baseline's history (LogEShareAbove), in place of the group-by-group test's; nullopt: the
+  // group-by-group test's again.
+  void SetRegressionLogE(std::optional<double> log_e) { external_log_e_regression_ = log_e; }
   double log_e_non_inferiority() const;
   std::uint64_t observations() const { return observations_; }
   std::uint64_t paired_observations() const { return paired_observations_; }
@@ -122,8 +126,8 @@ class ComparisonCheck {
   void ScorePairedCountsNonInferiority(const ArmGroup& canary, const ArmGroup& baseline);
   void Remember(double difference, const ArmGroup& canary, const ArmGroup& baseline);
   double Effect(const Recent& sums, std::size_t n) const;
-  // Whether the effects' own margins apply: a counts-method row rate with an absolute margin (the
-  // freshness tail keeps the judge's, at its release-wide late share).
+  // Whether the effects' own margins apply: a counts-method row rate with an absolute margin (a
+  // share of loads keeps the judge's, at the release-wide baseline share).
   bool EffectMargins() const {
     return method_ == CheckMethod::kCounts && policy_->margin_absolute > 0 && key_.IsRowRate();
   }
@@ -144,6 +148,7 @@ class ComparisonCheck {
   DriftScaledGaussianEProcess non_inferiority_;  // bets scaled to the drift of equal arms
   std::optional<RateRatioEProcess> count_regression_;
   std::optional<RateRatioEProcess> count_non_inferiority_;
+  std::optional<double> external_log_e_regression_;
 
   RunningMoments paired_;
   // Shadow pairs of a counts-method rate: the canary's count against the baseline's (scaled to

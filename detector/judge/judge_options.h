@@ -55,6 +55,14 @@ struct JudgeOptions {
   bool freshness_tail_enabled = true;
   double freshness_tail_margin_relative = 1.0;   // x2
   double freshness_tail_margin_absolute = 0.02;  // +2 percentage points
+  // empty_loads: the canary's share of loads with no rows against the baseline's, tested as the
+  // freshness tail is, from the release's first empty load in either arm; row_count then compares
+  // the sizes of non-empty loads. An empty load's log row count is another state, not a small
+  // size: scored against the scale of the non-empty loads it was ~10 sd (clipped), and rolled
+  // back 4-6% of A/A releases with 2-5% empty loads in both arms. It follows row_count's policy
+  // (off, warn, warm-ups) and exists when row_count is bad downwards.
+  double empty_loads_margin_relative = 1.0;   // x2
+  double empty_loads_margin_absolute = 0.02;  // +2 percentage points
 
   // Shadow mode: identical input should give identical output, so a paired difference beyond the
   // tolerance in the bad direction on this many consecutive loads is a regression by itself
@@ -103,8 +111,9 @@ struct JudgeOptions {
 
   // The counts method's alternatives and prior (rates with a handful of counts per load).
   RateRatioMixtureOptions counts_mixture;
-  // The same for freshness_tail, whose regressions are large ratios of rare late loads: equal
-  // weights (the rates' prior, weighted towards x1.5-x2, slowed the heavy-tail case by ~8%).
+  // The same for the shares of loads (freshness_tail, empty_loads), whose regressions are large
+  // ratios of rare loads: equal weights (the rates' prior, weighted towards x1.5-x2, slowed the
+  // heavy-tail case by ~8%).
   RateRatioMixtureOptions tail_mixture = [] {
     RateRatioMixtureOptions o;
     o.upward_weights = {};

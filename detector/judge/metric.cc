@@ -16,6 +16,8 @@ std::string MetricKey::Name() const {
       return "freshness";
     case MetricKind::kFreshnessTail:
       return "freshness_tail";
+    case MetricKind::kEmptyLoads:
+      return "empty_loads";
   }
   return "unknown";
 }
@@ -65,7 +67,7 @@ std::vector<LoadValue> MetricRegistry::Extract(const Sample& sample) {
 void MetricRegistry::Extract(const Sample& sample, std::vector<LoadValue>* values) {
   values->clear();
   values->reserve(3 + sample.nulls.size());
-  values->push_back({kRowCount, OrientedRowCount(sample.rows), false, 0, 0});
+  if (sample.rows > 0) values->push_back({kRowCount, OrientedRowCount(sample.rows), false, 0, 0});
   if (sample.freshness_s) {
     values->push_back({kFreshness, OrientedFreshness(*sample.freshness_s), false, 0, 0});
   }

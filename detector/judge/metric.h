@@ -12,26 +12,34 @@
 
 namespace canaryd {
 
-// kFreshnessTail is the share of loads later than the freshness SLO, a rate over loads that the
-// judge derives from freshness itself (a late tail moves the share long before the log mean).
+// kFreshnessTail and kEmptyLoads are shares of loads that the judge derives from each load: those
+// later than the freshness SLO (a late tail moves the share long before the log mean), and those
+// with no rows (row_count compares the sizes of the others: an empty load is another state, not a
+// small size).
 enum class MetricKind : std::uint8_t {
   kNullRate,
   kDuplicateRate,
   kRowCount,
   kFreshness,
-  kFreshnessTail
+  kFreshnessTail,
+  kEmptyLoads
 };
 
 struct MetricKey {
   MetricKind kind;
   std::string column;  // null_rate only
 
-  // "null_rate(email)", "duplicate_rate", "row_count", "freshness", "freshness_tail"
+  // "null_rate(email)", "duplicate_rate", "row_count", "freshness", "freshness_tail",
+  // "empty_loads"
   std::string Name() const;
   bool operator==(const MetricKey&) const = default;
-  // A count out of rows (the freshness tail is a count out of loads, with a margin of its own).
+  // A count out of rows.
   bool IsRowRate() const {
     return kind == MetricKind::kNullRate || kind == MetricKind::kDuplicateRate;
+  }
+  // A count out of loads, with a margin of its own (the freshness tail, empty loads).
+  bool IsLoadShare() const {
+    return kind == MetricKind::kFreshnessTail || kind == MetricKind::kEmptyLoads;
   }
 };
 
@@ -61,7 +69,9 @@ class MetricRegistry {
   const MetricKey& key(int metric) const { return keys_[static_cast<std::size_t>(metric)]; }
   int size() const { return static_cast<int>(keys_.size()); }
 
-  // The metrics this load reports. Rates need rows > 0: an empty load says nothing about them.
+  // The metrics this load reports. Rates and row_count need rows > 0: an empty load says nothing
+  // about a rate, and its size is judged as a share of empty loads (kEmptyLoads), so a load
+  // without row_count is an empty one.
   std::vector<LoadValue> Extract(const Sample& sample);
   // The same into *values (replacing its contents), so a caller can reuse one vector.
   void Extract(const Sample& sample, std::vector<LoadValue>* values);

@@ -77,6 +77,7 @@ std::optional<double> NaturalValue(const MetricKey& key, const Sample& sample) {
       }
       return std::nullopt;
     case MetricKind::kFreshnessTail:
+    case MetricKind::kEmptyLoads:
       break;
   }
   return std::nullopt;
@@ -139,6 +140,7 @@ ReleaseJudge::MetricChecks& ReleaseJudge::ChecksFor(int metric, const DatasetCon
 bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& values,
                             const DatasetContext& ctx) {
   if (!open()) return false;
+  if (!empty_history_) empty_history_ = ctx.baseline->EmptyLoads();
   last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
   canary_totals_.Add(sample, ctx.options->freshness_slo_s);
   last_canary_ms_ = std::max(last_canary_ms_, sample.ts_ms);
@@ -164,22 +166,16 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
   }
 
   for (const LoadValue& v : values) ChecksFor(v.metric, ctx).last_canary_load = canary_loads_;
-  if (sample.freshness_s && ctx.options->freshness_tail_enabled && !tail_check_) {
-    // The tail guards freshness: it follows freshness's policy (off, warn), upwards only.
+  // An empty load reports its size (none), judged as a share: row_count is still reported.
+  if (sample.rows == 0) ChecksFor(MetricRegistry::kRowCount, ctx).last_canary_load = canary_loads_;
+  if (sample.freshness_s && ctx.options->freshness_tail_enabled && !shares_[kLateLoads].test) {
     const CheckPolicy& freshness = ChecksFor(MetricRegistry::kFreshness, ctx).policy;
     if (freshness.enabled && freshness.bad_up) {
-      tail_policy_ = freshness;
-      tail_policy_.limits.clear();
-      // Its margin is a share of late loads (TailMarginLog), not freshness's seconds.
-      tail_policy_.margin_relative = ctx.options->freshness_tail_margin_relative;
-      tail_policy_.margin_absolute = ctx.options->freshness_tail_margin_absolute;
-      const MetricKey tail{MetricKind::kFreshnessTail, ""};
-      tail_check_ =
-          std::make_unique<ComparisonCheck>(tail, tail.Name(), ctx.options, &tail_policy_);
-      if (tail_policy_.rolls_back) ++rollback_tests_;
-      RebuildAllChecks(*ctx.options);
+      StartShare(kLateLoads, freshness, ctx.options->freshness_tail_margin_relative,
+                 ctx.options->freshness_tail_margin_absolute, ctx);
     }
   }
+  StartEmptyShare(sample, ctx);
   WatchLimits(sample, values, ctx);
   CheckRulesOnCanary(sample, values, ctx);
 
@@ -197,20 +193,20 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
     canary_pending_.Push(sample.load_id, id_hash, values);
     if (!paired_mode_ && !baseline_pending_.empty()) ScoreSplit(ctx);
   }
+  PoolEmptyShare();
   return Evaluate(sample.ts_ms, ctx);
 }
 
 bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>& values,
                               const DatasetContext& ctx) {
   if (!open()) return false;
+  if (!empty_history_) empty_history_ = ctx.baseline->EmptyLoads();
   last_report_ms_ = std::max(last_report_ms_, sample.ts_ms);
   ++baseline_loads_;
   baseline_totals_.Add(sample, ctx.options->freshness_slo_s);
-  for (const LoadValue& v : values) {
-    const auto i = static_cast<std::size_t>(v.metric);
-    if (baseline_last_load_.size() <= i) baseline_last_load_.resize(i + 1, 0);
-    baseline_last_load_[i] = baseline_loads_;
-  }
+  for (const LoadValue& v : values) NoteBaselineReported(v.metric);
+  if (sample.rows == 0) NoteBaselineReported(MetricRegistry::kRowCount);
+  StartEmptyShare(sample, ctx);
   // The canary's last schema against this baseline load's, for a canary that reported before
   // any baseline schema was known. A baseline moving on from the schema the canary matched at
   // its load's time is a migration both arms make, not the canary's change: the canary's next
@@ -296,7 +292,7 @@ void ReleaseJudge::Pair(const LoadQueue::Load& canary, const LoadQueue::Load& ba
     canary_pending_.Clear();
     baseline_pending_.Clear();
   }
-  ScoreTail(TailGroup(canary, ctx), TailGroup(baseline, ctx), ctx);
+  ScoreShares(canary, baseline, ctx);
   for (const LoadValue& c : canary.values) {
     for (const LoadValue& b : baseline.values) {
       if (b.metric != c.metric) continue;
@@ -337,72 +333,139 @@ void ReleaseJudge::RebuildAllChecks(const JudgeOptions& options) {
       add(test.get());
     }
   }
-  if (tail_check_) {
-    tail_check_->SetRollbackLogThreshold(rollback_log);
-    add(tail_check_.get());
+  for (const ShareCheck& share : shares_) {
+    if (!share.test) continue;
+    share.test->SetRollbackLogThreshold(rollback_log);
+    add(share.test.get());
   }
 }
 
-double ReleaseJudge::TailMarginLog(const DatasetContext& ctx) const {
-  const JudgeOptions& o = *ctx.options;
-  // The absolute part is relative to the baseline's late share over the release so far, with
-  // half a late load added so that a baseline without late loads does not make it infinite.
-  const double loads = static_cast<double>(tail_check_ ? tail_check_->baseline_rows_total() : 0);
-  const double late = static_cast<double>(tail_check_ ? tail_check_->baseline_count_total() : 0);
-  const double p = (late + 0.5) / (loads + 1.0);
-  return std::max(std::log1p(o.freshness_tail_margin_relative),
-                  std::log((p + o.freshness_tail_margin_absolute) / p));
+void ReleaseJudge::StartShare(LoadShare share, const CheckPolicy& guarded, double margin_relative,
+                              double margin_absolute, const DatasetContext& ctx) {
+  ShareCheck& s = shares_[share];
+  s.policy = guarded;  // off, warn, warm-ups: as the check it guards
+  s.policy.limits.clear();
+  s.policy.bad_up = true;
+  s.policy.bad_down = false;
+  s.policy.margin_relative = margin_relative;
+  s.policy.margin_absolute = margin_absolute;
+  const MetricKey key{share == kLateLoads ? MetricKind::kFreshnessTail : MetricKind::kEmptyLoads,
+                      ""};
+  s.test = std::make_unique<ComparisonCheck>(key, key.Name(), ctx.options, &s.policy);
+  if (s.policy.rolls_back) ++rollback_tests_;
+  RebuildAllChecks(*ctx.options);
+}
+
+void ReleaseJudge::StartEmptyShare(const Sample& sample, const DatasetContext& ctx) {
+  // From the release's first empty load, in either arm: a dataset that never loads nothing keeps
+  // its Bonferroni K (and every other check its threshold).
+  if (sample.rows != 0 || shares_[kEmptyLoads].test) return;
+  const CheckPolicy& rows = ChecksFor(MetricRegistry::kRowCount, ctx).policy;
+  if (!rows.enabled || !rows.bad_down) return;
+  StartShare(kEmptyLoads, rows, ctx.options->empty_loads_margin_relative,
+             ctx.options->empty_loads_margin_absolute, ctx);
+}
+
+const ReleaseJudge::ShareCheck* ReleaseJudge::ShareOf(const ComparisonCheck* check) const {
+  for (const ShareCheck& s : shares_) {
+    if (s.test.get() == check) return &s;
+  }
+  return nullptr;
+}
+
+double ReleaseJudge::ShareMarginLog(const ShareCheck& share) const {
+  // The absolute part is relative to the baseline's share over the release so far, with half a
+  // load added so that a baseline without such loads does not make it infinite.
+  const auto loads = static_cast<double>(share.test->baseline_rows_total());
+  const auto hits = static_cast<double>(share.test->baseline_count_total());
+  const double p = (hits + 0.5) / (loads + 1.0);
+  return std::max(std::log1p(share.policy.margin_relative),
+                  std::log((p + share.policy.margin_absolute) / p));
 }
 
 namespace {
-// The freshness tail's view of loads: each load is one trial, late when its freshness misses the
-// SLO (late_log on the oriented scale).
-void AddLateness(ArmGroup* g, const LoadQueue::Load& load, double late_log) {
-  for (const LoadValue& v : load.values) {
-    if (v.metric != MetricRegistry::kFreshness) continue;
-    ++g->loads;
-    ++g->rows;
-    if (v.value > late_log) ++g->count;
-  }
+template <class F>
+void ForEachLoad(const LoadQueue::Load& load, F f) {
+  f(load);
 }
-void FinishLateness(ArmGroup* g) {
-  g->mean = g->loads > 0 ? static_cast<double>(g->count) / g->loads : 0.0;
-  g->capped_count = g->count;  // a load is late or not: nothing to cap
+template <class F>
+void ForEachLoad(const LoadQueue& loads, F f) {
+  for (std::size_t i = 0; i < loads.size(); ++i) f(loads[i]);
+}
+
+// Every load with rows reports row_count (MetricRegistry::Extract).
+bool IsEmpty(const LoadQueue::Load& load) {
+  return std::none_of(load.values.begin(), load.values.end(),
+                      [](const LoadValue& v) { return v.metric == MetricRegistry::kRowCount; });
 }
 }  // namespace
 
-ArmGroup ReleaseJudge::TailGroup(const LoadQueue::Load& load, const DatasetContext& ctx) const {
+template <class Loads>
+ArmGroup ReleaseJudge::ShareGroup(LoadShare share, const Loads& loads,
+                                  const DatasetContext& ctx) const {
+  // Each load is one trial (rows); a hit (count) is a late load among those with freshness, or an
+  // empty load among all.
   ArmGroup g;
-  if (!tail_check_) return g;
-  AddLateness(&g, load, OrientedFreshness(ctx.options->freshness_slo_s));
-  FinishLateness(&g);
-  return g;
-}
-
-ArmGroup ReleaseJudge::TailGroup(const LoadQueue& loads, const DatasetContext& ctx) const {
-  ArmGroup g;
-  if (!tail_check_) return g;
   const double late_log = OrientedFreshness(ctx.options->freshness_slo_s);
-  for (std::size_t i = 0; i < loads.size(); ++i) AddLateness(&g, loads[i], late_log);
-  FinishLateness(&g);
+  ForEachLoad(loads, [&](const LoadQueue::Load& load) {
+    if (share == kEmptyLoads) {
+      ++g.loads;
+      if (IsEmpty(load)) ++g.count;
+      return;
+    }
+    for (const LoadValue& v : load.values) {
+      if (v.metric != MetricRegistry::kFreshness) continue;
+      ++g.loads;
+      if (v.value > late_log) ++g.count;
+    }
+  });
+  g.rows = static_cast<std::uint64_t>(g.loads);
+  g.mean = g.loads > 0 ? static_cast<double>(g.count) / g.loads : 0.0;
+  g.capped_count = g.count;  // a load is a hit or not: nothing to cap
   return g;
 }
 
-void ReleaseJudge::ScoreTail(const ArmGroup& c, const ArmGroup& b, const DatasetContext& ctx) {
-  // A load is late when its freshness misses the SLO; each load is one trial, so the counts
-  // method's binomial is exact and needs no dispersion.
-  if (!tail_check_) return;
-  if (c.loads == 0 || b.loads == 0) return;
-  // mean_count 0 selects the counts method; dispersion 1: loads are independent trials.
-  CountProfile profile;
+template <class Loads>
+void ReleaseJudge::ScoreShares(const Loads& canary, const Loads& baseline,
+                               const DatasetContext& ctx) {
+  // Each load is one trial, so the counts method's binomial is exact and needs no dispersion.
+  CountProfile profile;  // mean_count 0 selects the counts method
   profile.dispersion = 1.0;
   profile.loads = static_cast<std::size_t>(ctx.options->min_scale_loads);
-  const double margin = TailMarginLog(ctx);
-  if (paired_mode_) {
-    tail_check_->ObservePaired(c, b, profile, margin, 1e300);
-  } else {
-    tail_check_->ObserveSplit(c, b, ScaleEstimate{}, profile, margin);
+  for (std::size_t s = 0; s < kLoadShares; ++s) {
+    ShareCheck& share = shares_[s];
+    if (!share.test) continue;
+    const ArmGroup c = ShareGroup(static_cast<LoadShare>(s), canary, ctx);
+    const ArmGroup b = ShareGroup(static_cast<LoadShare>(s), baseline, ctx);
+    if (c.loads == 0 || b.loads == 0) continue;
+    const double margin = ShareMarginLog(share);
+    if (paired_mode_) {
+      // Shadow arms share their input: an empty canary load against a baseline load with rows
+      // is a divergence (the shadow tolerance rule, as row_count's was); a late one is not.
+      share.test->ObservePaired(c, b, profile, margin, s == kEmptyLoads ? 0.5 : 1e300);
+      share.test->SetRegressionLogE(std::nullopt);
+    } else {
+      share.test->ObserveSplit(c, b, ScaleEstimate{}, profile, margin);
+    }
   }
+  PoolEmptyShare();
+}
+
+void ReleaseJudge::PoolEmptyShare() {
+  ShareCheck& share = shares_[kEmptyLoads];
+  if (!share.test || paired_mode_ || share.test->observations() == 0) return;
+  // Random assignment keeps the arms independent, so each arm pools: the canary's loads against
+  // the baseline's history and its loads in the release, every load so far (a canary load still
+  // waiting for its group counts too: the value depends on the totals alone).
+  const BernoulliCounts history = empty_history_.value_or(BernoulliCounts{});
+  const BernoulliCounts canary{canary_totals_.empty_loads, canary_totals_.loads};
+  const BernoulliCounts baseline{history.hits + baseline_totals_.empty_loads,
+                                 history.trials + baseline_totals_.loads};
+  share.test->SetRegressionLogE(LogEShareAbove(canary, baseline));
+  const auto share_of = [](const BernoulliCounts& x) {
+    return (static_cast<double>(x.hits) + 0.5) / (static_cast<double>(x.trials) + 1.0);
+  };
+  share.pooled_effect_log = std::log(share_of(canary) / share_of(baseline));
 }
 
 void ReleaseJudge::SnapshotGroupScales(const DatasetContext& ctx) {
@@ -448,7 +511,7 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
                                           margins[t]);
     }
   }
-  ScoreTail(TailGroup(canary_pending_, ctx), TailGroup(baseline_pending_, ctx), ctx);
+  ScoreShares(canary_pending_, baseline_pending_, ctx);
   canary_pending_.Clear();
   baseline_pending_.Clear();
 }
@@ -468,18 +531,28 @@ void ReleaseJudge::RuleFired(const CheckPolicy& policy, std::string check, std::
 
 void ReleaseJudge::WatchLimits(const Sample& sample, const std::vector<LoadValue>& values,
                                const DatasetContext& ctx) {
-  for (const LoadValue& v : values) {
-    MetricChecks& checks = ChecksFor(v.metric, ctx);
-    if (!checks.limits) continue;
-    const std::optional<double> value = NaturalValue(ctx.registry->key(v.metric), sample);
-    if (!value) continue;
+  const auto watch = [&](int metric) {
+    MetricChecks& checks = ChecksFor(metric, ctx);
+    if (!checks.limits) return;
+    const std::optional<double> value = NaturalValue(ctx.registry->key(metric), sample);
+    if (!value) return;
     if (const auto failed = checks.limits->Observe(*value, sample.load_id)) {
       const CheckEvidence e = checks.limits->Evidence(*failed);
       if (checks.policy.rolls_back && !rule_failure_) {
         rule_failure_ = RuleFailure{e.check, e.sentence};
       }
     }
-  }
+  };
+  for (const LoadValue& v : values) watch(v.metric);
+  // An empty load has no row_count value (its emptiness is a share), but its 0 rows are what a
+  // row-count limit is for.
+  if (sample.rows == 0) watch(MetricRegistry::kRowCount);
+}
+
+void ReleaseJudge::NoteBaselineReported(int metric) {
+  const auto i = static_cast<std::size_t>(metric);
+  if (baseline_last_load_.size() <= i) baseline_last_load_.resize(i + 1, 0);
+  baseline_last_load_[i] = baseline_loads_;
 }
 
 bool ReleaseJudge::LimitsHoldPromotion() const {
@@ -692,11 +765,14 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
         (worst == nullptr || check->log_e_regression() > worst->log_e_regression())) {
       worst = check;
     }
-    if (check == tail_check_.get()) {
-      // A rollback guard that need not be proven small, but a tail that looks worse than its
-      // margin, or evidence half-way to rollback, holds promotion back.
+    if (const ShareCheck* share = ShareOf(check)) {
+      // A rollback guard that need not be proven small, but a share that looks worse than its
+      // margin (over the release, or against the baseline's history too), or evidence half-way
+      // to rollback, holds promotion back. A canary at 30% empty loads against a baseline at 5%
+      // was promoted when the baseline's loads in the release happened to be 18% empty (x1.9).
       if (check->observations() > 0 &&
-          (check->TotalEffect() >= check->margin_log() || v == Verdict::kWarn)) {
+          (std::max(check->TotalEffect(), share->pooled_effect_log) >= check->margin_log() ||
+           v == Verdict::kWarn)) {
         all_non_inferior = false;
       }
       continue;
@@ -725,7 +801,7 @@ bool ReleaseJudge::Evaluate(std::int64_t ts_ms, const DatasetContext& ctx) {
   }
   const auto evaluated_live = [&] {
     return std::any_of(all_checks_.begin(), all_checks_.end(), [&](const ComparisonCheck* c) {
-      return c != tail_check_.get() && c->observations() > 0 && !is_retired(c);
+      return ShareOf(c) == nullptr && c->observations() > 0 && !is_retired(c);
     });
   };
   if (evaluated > 0 && all_non_inferior &&
@@ -823,6 +899,15 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
       e.unit = "rows";
       e.canary_estimate = canary.MeanRows();
       e.baseline_estimate = baseline.MeanRows();
+      e.canary_rows = canary.rows;
+      e.baseline_rows = baseline.rows;
+      break;
+    case MetricKind::kEmptyLoads:
+      // Over the release: the test starts at its first empty load, and "3 of 40 canary loads
+      // empty" is what the reader needs, not "3 of 5 since the first".
+      e.unit = "share";
+      e.canary_estimate = canary.EmptyShare();
+      e.baseline_estimate = baseline.EmptyShare();
       e.canary_rows = canary.rows;
       e.baseline_rows = baseline.rows;
       break;

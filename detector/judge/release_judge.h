@@ -93,14 +93,38 @@ class ReleaseJudge {
   void RebuildAllChecks(const JudgeOptions& options);
   void WatchLimits(const Sample& sample, const std::vector<LoadValue>& values,
                    const DatasetContext& ctx);
+  void NoteBaselineReported(int metric);
   // A rule (schema, all-null column, absolute limit) fired: a rollback, or a warning when its
   // policy's severity is warn.
   void RuleFired(const CheckPolicy& policy, std::string check, std::string sentence);
   bool LimitsHoldPromotion() const;
-  ArmGroup TailGroup(const LoadQueue::Load& load, const DatasetContext& ctx) const;
-  ArmGroup TailGroup(const LoadQueue& loads, const DatasetContext& ctx) const;
-  void ScoreTail(const ArmGroup& canary, const ArmGroup& baseline, const DatasetContext& ctx);
-  double TailMarginLog(const DatasetContext& ctx) const;
+  // The shares of loads: each load is one trial of the counts method. freshness_tail (late
+  // loads) guards freshness from the canary's first load with freshness; empty_loads guards
+  // row_count from the release's first load without rows. Both roll back, and need not be shown
+  // small to promote (a share of rare loads takes hundreds of loads to bound).
+  enum LoadShare : std::size_t { kLateLoads, kEmptyLoads, kLoadShares };
+  struct ShareCheck {
+    CheckPolicy policy;
+    std::unique_ptr<ComparisonCheck> test;  // null until the share applies
+    // empty_loads: the canary's share against the baseline's with its history (log ratio), which
+    // holds promotion as the effect over the release's own loads does; 0 for the tail.
+    double pooled_effect_log = 0.0;
+  };
+  // The share's test under the policy of the check it guards, upwards only, with its own margin.
+  void StartShare(LoadShare share, const CheckPolicy& guarded, double margin_relative,
+                  double margin_absolute, const DatasetContext& ctx);
+  void StartEmptyShare(const Sample& sample, const DatasetContext& ctx);
+  const ShareCheck* ShareOf(const ComparisonCheck* check) const;  // null: not a share's test
+  template <class Loads>
+  ArmGroup ShareGroup(LoadShare share, const Loads& loads, const DatasetContext& ctx) const;
+  // Scores every started share on these loads of each arm (a shadow pair, or a split group).
+  template <class Loads>
+  void ScoreShares(const Loads& canary, const Loads& baseline, const DatasetContext& ctx);
+  // empty_loads' evidence and pooled effect (split mode) from every load so far of both arms and
+  // the baseline's history.
+  void PoolEmptyShare();
+  // The margin against the baseline's share over the release so far.
+  double ShareMarginLog(const ShareCheck& share) const;
   void Pair(const LoadQueue::Load& canary, const LoadQueue::Load& baseline,
             const DatasetContext& ctx);
   void ScoreSplit(const DatasetContext& ctx);
@@ -152,9 +176,11 @@ class ReleaseJudge {
   // id; 0: not reported.
   std::vector<std::uint64_t> baseline_last_load_;
   int rollback_tests_ = 0;  // tests that can roll back: the Bonferroni K
-  CheckPolicy tail_policy_;
-  std::unique_ptr<ComparisonCheck> tail_check_;  // freshness_tail; null until freshness is seen
-  // Every statistical test, in metric order with the tail last: what Evaluate and View walk.
+  ShareCheck shares_[kLoadShares];
+  // The baseline's empty loads before the release (its tracker's window at the release's first
+  // report): with the release's own, the baseline side of empty_loads' pooled test.
+  std::optional<BernoulliCounts> empty_history_;
+  // Every statistical test, in metric order with the shares last: what Evaluate and View walk.
   std::vector<const ComparisonCheck*> all_checks_;
   std::uint64_t warm_up_baseline_max_ = 0;  // the largest warm_up_baseline of all_checks_
   std::optional<CheckPolicy> schema_policy_;

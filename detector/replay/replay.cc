@@ -82,10 +82,10 @@ class Progress {
 void WarnIfNothingCompared(const ReleaseDatasetView& v) {
   constexpr std::uint64_t kLoads = 3;
   if (v.decision != Decision::kContinue || v.canary_loads < kLoads) return;
-  // The freshness tail compares running counts of late loads, whichever arm comes first: it does
+  // The shares of loads (late, empty) compare running counts, whichever arm comes first: they do
   // not show that loads were compared.
   const bool compared = std::any_of(v.checks.begin(), v.checks.end(), [](const CheckEvidence& e) {
-    return e.observations > 0 && e.check != "freshness_tail";
+    return e.observations > 0 && e.check != "freshness_tail" && e.check != "empty_loads";
   });
   if (compared) return;
   spdlog::warn(

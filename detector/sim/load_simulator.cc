@@ -318,6 +318,12 @@ void LoadSimulator::DrawLoad(Rng& rng, const ArmProfile& profile, const std::vec
   latent->z_freshness = rng.Normal();
   latent->u_late = rng.Uniform();
   figures->freshness_s = FreshnessFromLatent(profile, latent->z_freshness, latent->u_late);
+  // Drawn only for a profile with empty loads, so every other scenario keeps its random stream.
+  if (profile.empty_share > 0 && rng.Uniform() < profile.empty_share) {
+    figures->rows = 0;
+    std::fill(figures->nulls.begin(), figures->nulls.end(), 0);
+    figures->duplicates = 0;
+  }
 }
 
 void LoadSimulator::TransformShadow(const ArmProfile& to, const std::vector<char>& to_all_null,

@@ -78,6 +78,8 @@ struct ArmProfile {
   double burst_duplicate_rate = 0.02;
   double late_share = 0.0;  // heavy tail: this share of loads gets +late_extra_s
   double late_extra_s = 1200;
+  // This share of loads has no rows (an upstream with nothing new): rows, nulls and duplicates 0.
+  double empty_share = 0.0;
   std::string schema = "sha256:base";         // empty: the sample reports no schema
   std::vector<std::string> all_null_columns;  // columns that are 100% null in this arm
   // Per-column null rates overriding null_rate (e.g. only `email` regresses).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 
 namespace canaryd {
 namespace {
@@ -135,6 +136,37 @@ void BernoulliMixtureEProcess::Update(bool x) {
   const double centered = (x ? 1.0 : 0.0) - p0_;
   factors_ = (1.0 + bets_ * centered).log();
   mixture_.Update(factors_);
+}
+
+namespace {
+// log of the Beta(1/2, 1/2) mixture of p^h (1 - p)^(n - h): B(h + 1/2, n - h + 1/2) / B(1/2, 1/2).
+double LogJeffreysMarginal(double h, double n) {
+  return std::lgamma(h + 0.5) + std::lgamma(n - h + 0.5) - std::lgamma(n + 1.0) -
+         std::log(std::numbers::pi);
+}
+// log p^h (1 - p)^(n - h), with 0 log 0 = 0.
+double LogBernoulliLikelihood(double h, double n, double p) {
+  double out = 0.0;
+  if (h > 0) out += h * std::log(p);
+  if (n - h > 0) out += (n - h) * std::log1p(-p);
+  return out;
+}
+}  // namespace
+
+double LogEShareAbove(BernoulliCounts canary, BernoulliCounts baseline) {
+  const auto hc = static_cast<double>(canary.hits);
+  const auto nc = static_cast<double>(canary.trials);
+  const auto hb = static_cast<double>(baseline.hits);
+  const auto nb = static_cast<double>(baseline.trials);
+  if (nc <= 0 || nb <= 0) return 0.0;
+  // With the canary's share at or below the baseline's the unconstrained maximum is in the null
+  // (and a mixture never beats the maximum it mixes over: log e < 0); above it, the null's
+  // maximum is at a common share.
+  const double null_max =
+      hc * nb <= hb * nc
+          ? LogBernoulliLikelihood(hc, nc, hc / nc) + LogBernoulliLikelihood(hb, nb, hb / nb)
+          : LogBernoulliLikelihood(hc + hb, nc + nb, (hc + hb) / (nc + nb));
+  return LogJeffreysMarginal(hc, nc) + LogJeffreysMarginal(hb, nb) - null_max;
 }
 
 }  // namespace canaryd

@@ -167,4 +167,19 @@ class BernoulliMixtureEProcess {
   MixtureEProcess mixture_;
 };
 
+// Evidence that a canary's Bernoulli share (e.g. of empty loads) is above the baseline's, from
+// each arm's hits out of trials so far, by universal inference (Wasserman, Ramdas & Balakrishnan,
+// 2020): each arm's Jeffreys-mixture (Krichevsky-Trofimov) likelihood over the likelihood
+// maximized under p_canary <= p_baseline. With the true shares, the mixtures over that
+// likelihood are a martingale of mean 1 in any order of arrival, and the maximum only lowers it,
+// so the value is an e-process read at any time. Unlike the group-by-group binomial it pools each
+// arm, so a baseline sample that includes loads before the release (exchangeable with it when
+// the share is stable) speaks for every canary load: all-empty canary loads against 64 clean
+// baseline loads reach log(e) 8.5 in 3 loads, where a 1:1 group earns at most log 2 a load.
+struct BernoulliCounts {
+  std::uint64_t hits = 0;
+  std::uint64_t trials = 0;
+};
+double LogEShareAbove(BernoulliCounts canary, BernoulliCounts baseline);
+
 }  // namespace canaryd

@@ -144,6 +144,18 @@ TEST(RulesEnforcement, TagCriticalGivesItsDatasetsTheEmptyLoadLimit) {
   EXPECT_TRUE(staging.checks->For("row_count").limits.empty());
 }
 
+// An empty load has no row_count value for the comparison (its emptiness is empty_loads'
+// share), but the limit still reads its 0 rows: the first empty canary load rolls back.
+TEST(RulesEnforcement, TheEmptyLoadLimitSeesAnEmptyCanaryLoad) {
+  sim::Scenario s = Release(7, "analytics.orders");
+  s.canary.empty_share = 1.0;
+  s.regression_after_canary_loads = 4;
+  const sim::ReleaseOutcome o = sim::RunRelease(s, OptionsFor(kWarehouse, "analytics.orders"));
+  EXPECT_EQ(o.decision, Decision::kRollback) << Describe(o);
+  EXPECT_EQ(o.check, "row_count > 0") << Describe(o);
+  EXPECT_EQ(o.canary_loads, 5) << Describe(o);
+}
+
 TEST(RulesEnforcement, DatasetMarginOverridesTheDefault) {
   sim::Scenario s = Release(6, "staging.events");
   s.canary.column_null_rates = {{"email", 0.03}};  // x3: inside staging's x5 margin

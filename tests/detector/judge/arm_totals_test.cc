@@ -55,9 +55,22 @@ TEST(ArmTotalsTest, ColumnsAreKeptInNameOrderWhateverTheReportOrder) {
   EXPECT_EQ(t.nulls.at("zip").loads, 2u);
 }
 
+// row_count's estimate is the size of the loads with rows; the empty ones are a share.
+TEST(ArmTotalsTest, EmptyLoadsAreAShareNotPartOfTheMeanSize) {
+  ArmTotals t;
+  t.Add(Load(300, {}, std::nullopt, std::nullopt), 900);
+  t.Add(Load(0, {}, std::nullopt, std::nullopt), 900);
+  t.Add(Load(100, {}, std::nullopt, std::nullopt), 900);
+  t.Add(Load(0, {}, std::nullopt, std::nullopt), 900);
+  EXPECT_EQ(t.empty_loads, 2u);
+  EXPECT_DOUBLE_EQ(t.MeanRows(), 200.0);
+  EXPECT_DOUBLE_EQ(t.EmptyShare(), 0.5);
+}
+
 TEST(ArmTotalsTest, EmptyTotalsReadAsZero) {
   const ArmTotals t;
   EXPECT_EQ(t.MeanRows(), 0.0);
+  EXPECT_EQ(t.EmptyShare(), 0.0);
   EXPECT_EQ(t.ShareWithinSlo(), 0.0);
   EXPECT_EQ(t.duplicates.Rate(), 0.0);
   EXPECT_TRUE(t.nulls.empty());

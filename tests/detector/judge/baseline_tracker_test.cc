@@ -71,6 +71,24 @@ TEST(BaselineTrackerTest, MedianIsKnownFromTheFirstLoad) {
   EXPECT_TRUE(std::isnan(tracker.Median(MetricRegistry::kRowCount)));
 }
 
+// The baseline's empty loads before a release (empty_loads' history): the last 64 loads.
+TEST(BaselineTrackerTest, EmptyLoadsAreCountedOverTheLast64Loads) {
+  BaselineTracker tracker;
+  EXPECT_EQ(tracker.EmptyLoads().trials, 0u);
+  Sample sample;
+  sample.dataset = "ds";
+  for (int i = 0; i < 100; ++i) {
+    sample.rows = i % 10 == 0 ? 0 : 500;  // loads 0, 10, ..., 90 are empty
+    tracker.Add(sample, {});
+    if (i == 4) {
+      EXPECT_EQ(tracker.EmptyLoads().trials, 5u);
+      EXPECT_EQ(tracker.EmptyLoads().hits, 1u);
+    }
+  }
+  EXPECT_EQ(tracker.EmptyLoads().trials, 64u);
+  EXPECT_EQ(tracker.EmptyLoads().hits, 6u);  // loads 36..99: 40, 50, ..., 90
+}
+
 // The level a rate's absolute margin is added to: counts pooled over the last 64 loads, not an
 // average of per-load log rates, which reads every load without a count as 0.5 / rows.
 TEST(BaselineTrackerTest, CountsRateIsPooledOverTheWindow) {

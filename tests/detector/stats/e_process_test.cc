@@ -552,5 +552,61 @@ TEST(BernoulliMixtureEProcessTest, AllSuccessesAndAllFailures) {
   EXPECT_TRUE(std::isfinite(on_time.log_e()));
 }
 
+// ---------------------------------------------------------------------------------------------
+// LogEShareAbove: universal inference on two Bernoulli samples.
+
+// Both arms at the same share, the canary's and the baseline's trials interleaved (the baseline
+// with a head start, as the judge's history gives it): the running value crosses log(1/a) in at
+// most a share a of runs, however long they are watched.
+double ShareCrossingShare(double p_canary, double p_baseline, int history, int runs, int steps,
+                          double log_threshold, std::uint64_t seed) {
+  int crossed = 0;
+  for (int r = 0; r < runs; ++r) {
+    Rng rng(seed + static_cast<std::uint64_t>(r));
+    BernoulliCounts canary, baseline;
+    for (int h = 0; h < history; ++h) {
+      ++baseline.trials;
+      baseline.hits += rng.Uniform() < p_baseline ? 1 : 0;
+    }
+    for (int t = 0; t < steps; ++t) {
+      const bool to_canary = rng.Uniform() < 0.5;
+      BernoulliCounts& arm = to_canary ? canary : baseline;
+      ++arm.trials;
+      arm.hits += rng.Uniform() < (to_canary ? p_canary : p_baseline) ? 1 : 0;
+      if (LogEShareAbove(canary, baseline) >= log_threshold) {
+        ++crossed;
+        break;
+      }
+    }
+  }
+  return static_cast<double>(crossed) / runs;
+}
+
+TEST(LogEShareAboveTest, StaysCalibratedWhenTheSharesAreEqual) {
+  // 5% empty loads with 64 loads of history, and a rare share with none: alpha = 5% leaves room
+  // for 2,000 runs' noise (sd 0.5%).
+  EXPECT_LE(ShareCrossingShare(0.05, 0.05, 64, 2000, 300, std::log(20.0), 300), 0.05);
+  EXPECT_LE(ShareCrossingShare(0.005, 0.005, 64, 2000, 300, std::log(20.0), 400), 0.05);
+  // A canary below the baseline builds none.
+  EXPECT_EQ(ShareCrossingShare(0.01, 0.10, 64, 200, 300, std::log(20.0), 500), 0.0);
+}
+
+TEST(LogEShareAboveTest, GrowsWhenTheCanaryShareIsHigher) {
+  EXPECT_GE(ShareCrossingShare(0.30, 0.05, 64, 200, 300, std::log(700.0), 600), 0.95);
+}
+
+// The values the judge's empty_loads test is sized by: all-empty canary loads against 64 clean
+// baseline loads (and those of the release) reach log(7 / 0.01) = 6.55 on the third load, not the
+// second; one empty load is no evidence; equal shares give none.
+TEST(LogEShareAboveTest, AllEmptyCanaryLoadsAgainstACleanHistory) {
+  EXPECT_NEAR(LogEShareAbove({1, 1}, {0, 65}), 1.83, 0.01);
+  EXPECT_NEAR(LogEShareAbove({2, 2}, {0, 66}), 5.37, 0.01);
+  EXPECT_NEAR(LogEShareAbove({3, 3}, {0, 67}), 8.54, 0.01);
+  EXPECT_LT(LogEShareAbove({5, 100}, {5, 100}), 0.0);
+  EXPECT_LT(LogEShareAbove({0, 10}, {3, 60}), 0.0);
+  EXPECT_EQ(LogEShareAbove({0, 0}, {3, 60}), 0.0);  // nothing to compare yet
+  EXPECT_EQ(LogEShareAbove({3, 3}, {0, 0}), 0.0);
+}
+
 }  // namespace
 }  // namespace canaryd
