@@ -877,12 +877,22 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
 
   const ArmTotals& canary = canary_totals_;
   const ArmTotals& baseline = baseline_totals_;
+  const auto set = [&](std::string_view unit, double canary_estimate, double baseline_estimate) {
+    e.unit = unit;
+    e.canary_estimate = canary_estimate;
+    e.baseline_estimate = baseline_estimate;
+    e.canary_rows = canary.rows;
+    e.baseline_rows = baseline.rows;
+  };
   const auto set_rate = [&e](const RateTotals& c, const RateTotals& b) {
     e.unit = "rate";
     e.canary_estimate = c.Rate();
     e.baseline_estimate = b.Rate();
     e.canary_rows = c.rows;
     e.baseline_rows = b.rows;
+  };
+  const auto share = [](std::uint64_t hits, std::uint64_t trials) {
+    return trials > 0 ? static_cast<double>(hits) / static_cast<double>(trials) : 0.0;
   };
   switch (check.key().kind) {
     case MetricKind::kNullRate: {
@@ -896,40 +906,20 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
       set_rate(canary.duplicates, baseline.duplicates);
       break;
     case MetricKind::kRowCount:
-      e.unit = "rows";
-      e.canary_estimate = canary.MeanRows();
-      e.baseline_estimate = baseline.MeanRows();
-      e.canary_rows = canary.rows;
-      e.baseline_rows = baseline.rows;
+      set("rows", canary.MeanRows(), baseline.MeanRows());
       break;
     case MetricKind::kEmptyLoads:
       // Over the release: the test starts at its first empty load, and "3 of 40 canary loads
       // empty" is what the reader needs, not "3 of 5 since the first".
-      e.unit = "share";
-      e.canary_estimate = canary.EmptyShare();
-      e.baseline_estimate = baseline.EmptyShare();
-      e.canary_rows = canary.rows;
-      e.baseline_rows = baseline.rows;
+      set("share", canary.EmptyShare(), baseline.EmptyShare());
       break;
     case MetricKind::kFreshnessTail:
-      e.unit = "share";
-      e.canary_estimate = check.canary_rows_total() > 0
-                              ? static_cast<double>(check.canary_count_total()) /
-                                    static_cast<double>(check.canary_rows_total())
-                              : 0.0;
-      e.baseline_estimate = check.baseline_rows_total() > 0
-                                ? static_cast<double>(check.baseline_count_total()) /
-                                      static_cast<double>(check.baseline_rows_total())
-                                : 0.0;
-      e.canary_rows = canary.rows;
-      e.baseline_rows = baseline.rows;
+      set("share", share(check.canary_count_total(), check.canary_rows_total()),
+          share(check.baseline_count_total(), check.baseline_rows_total()));
       break;
     case MetricKind::kFreshness:
-      e.unit = "s";
-      e.canary_estimate = canary.freshness.empty() ? 0.0 : canary.freshness.Quantile(0.5);
-      e.baseline_estimate = baseline.freshness.empty() ? 0.0 : baseline.freshness.Quantile(0.5);
-      e.canary_rows = canary.rows;
-      e.baseline_rows = baseline.rows;
+      set("s", canary.freshness.empty() ? 0.0 : canary.freshness.Quantile(0.5),
+          baseline.freshness.empty() ? 0.0 : baseline.freshness.Quantile(0.5));
       break;
   }
   e.sentence = SentenceFor(e);

@@ -271,6 +271,15 @@ TEST(JudgeDuplicateRateCheck, FiresWhenTheCanaryDuplicatesBeyondTheBaselinesBurs
   }
 }
 
+// A load with no rows (an upstream with nothing new).
+Load EmptyLoad() {
+  Load load;
+  load.rows = 0;
+  load.nulls = {{"email", 0}};
+  load.duplicates = 0;
+  return load;
+}
+
 // Empty loads (rows: 0) in a share of both arms' loads: row_count compares the sizes of the other
 // loads, and empty_loads the shares. Scored as a log row count, one empty canary load against a
 // baseline window without one was a ~10 sd score and rolled back 4-6% of such A/A releases.
@@ -336,10 +345,7 @@ TEST(JudgeEmptyLoads, ABaselineUnluckyInTheReleaseDoesNotLetTheCanaryPromote) {
       load.rows = 10000 + 101 * static_cast<std::uint64_t>(i % 9);
       h.Baseline("h" + std::to_string(i), t, load);
     }
-    Load empty;
-    empty.rows = 0;
-    empty.nulls = {{"email", 0}};
-    empty.duplicates = 0;
+    const Load empty = EmptyLoad();
     for (int i = 0; i < 40 && h.decided().empty(); ++i, t += kMinute) {
       load.rows = 10000 + 101 * static_cast<std::uint64_t>(i % 9);
       h.Baseline("b" + std::to_string(i), t, i == 4 || i == 9 ? empty : load);
@@ -363,10 +369,7 @@ TEST(JudgeEmptyLoads, ABaselineUnluckyInTheReleaseDoesNotLetTheCanaryPromote) {
 // when it compared the empty load's size).
 TEST(JudgeEmptyLoads, ShadowCanaryEmptyWhereTheBaselineIsNotRollsBack) {
   Harness h;
-  Load empty;
-  empty.rows = 0;
-  empty.nulls = {{"email", 0}};
-  empty.duplicates = 0;
+  const Load empty = EmptyLoad();
   int i = 0;
   for (; i < 40 && h.decided().empty(); ++i) {
     const std::string id = "p" + std::to_string(i);
@@ -390,10 +393,7 @@ TEST(JudgeEmptyLoads, EvidenceReadsTheSharesOverTheRelease) {
   Harness h;
   std::int64_t t = kT0;
   for (int i = 0; i < 64; ++i, t += kMinute) h.Baseline("h" + std::to_string(i), t, Load{});
-  Load empty;
-  empty.rows = 0;
-  empty.nulls = {{"email", 0}};
-  empty.duplicates = 0;
+  const Load empty = EmptyLoad();
   for (int i = 0; i < 12 && h.decided().empty(); ++i, t += kMinute) {
     h.Baseline("b" + std::to_string(i), t, Load{});
     h.Canary("c" + std::to_string(i), t + 1000, i == 0 ? Load{} : empty);
