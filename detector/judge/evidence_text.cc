@@ -63,8 +63,10 @@ std::string SentenceFor(const CheckEvidence& e) {
       // still inside the margin; "of 600 needed" read as if it had not got there.
       if (e.log_e_regression >= e.log_threshold) {
         return head + "; evidence " + FormatEvidence(e.log_e_regression) + " >= " + needed +
-               (e.warn_only ? " needed; warning only (severity warn)"
-                            : " needed, effect inside the margin; watching");
+               (e.warn_only           ? " needed; warning only (severity warn)"
+                : e.awaiting_baseline ? " needed; waiting for a baseline load with rows (an "
+                                        "upstream outage would empty both arms)"
+                                      : " needed, effect inside the margin; watching");
       }
       return head + "; evidence " + FormatEvidence(e.log_e_regression) + " of " + needed +
              " needed; watching";

@@ -168,6 +168,8 @@ bool ReleaseJudge::OnCanary(const Sample& sample, const std::vector<LoadValue>& 
   for (const LoadValue& v : values) ChecksFor(v.metric, ctx).last_canary_load = canary_loads_;
   // An empty load reports its size (none), judged as a share: row_count is still reported.
   if (sample.rows == 0) ChecksFor(MetricRegistry::kRowCount, ctx).last_canary_load = canary_loads_;
+  if (sample.rows == 0 && !canary_empty_run_) empty_run_confirmed_ = false;
+  canary_empty_run_ = sample.rows == 0;
   if (sample.freshness_s && ctx.options->freshness_tail_enabled && !shares_[kLateLoads].test) {
     const CheckPolicy& freshness = ChecksFor(MetricRegistry::kFreshness, ctx).policy;
     if (freshness.enabled && freshness.bad_up) {
@@ -207,6 +209,8 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   for (const LoadValue& v : values) NoteBaselineReported(v.metric);
   if (sample.rows == 0) NoteBaselineReported(MetricRegistry::kRowCount);
   StartEmptyShare(sample, ctx);
+  const bool confirms_empty_run = sample.rows > 0 && !empty_run_confirmed_;
+  if (confirms_empty_run) empty_run_confirmed_ = true;
   // The canary's last schema against this baseline load's, for a canary that reported before
   // any baseline schema was known. A baseline moving on from the schema the canary matched at
   // its load's time is a migration both arms make, not the canary's change: the canary's next
@@ -242,12 +246,14 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
   }
   CheckSilence(sample.ts_ms, ctx);
   // Most baseline loads only wait for a partner. Without a comparison or a rule firing, a
-  // baseline load changes a verdict only by ending a warm-up (or being the first one), so the
-  // evaluation would come out as the last one did.
-  if (!compared && !rule_failure_ &&
+  // baseline load changes a verdict only by ending a warm-up (or being the first one), or by
+  // confirming a canary's run of empty loads, so the evaluation would come out as the last one
+  // did.
+  if (!compared && !rule_failure_ && !confirms_empty_run &&
       baseline_loads_ > std::max<std::uint64_t>(1, warm_up_baseline_max_)) {
     return false;
   }
+  PoolEmptyShare();
   return Evaluate(sample.ts_ms, ctx);
 }
 
@@ -364,6 +370,10 @@ void ReleaseJudge::StartEmptyShare(const Sample& sample, const DatasetContext& c
   if (!rows.enabled || !rows.bad_down) return;
   StartShare(kEmptyLoads, rows, ctx.options->empty_loads_margin_relative,
              ctx.options->empty_loads_margin_absolute, ctx);
+}
+
+bool ReleaseJudge::EmptyRunUnconfirmed(const ComparisonCheck& check) const {
+  return !empty_run_confirmed_ && &check == shares_[kEmptyLoads].test.get();
 }
 
 const ReleaseJudge::ShareCheck* ReleaseJudge::ShareOf(const ComparisonCheck* check) const {
@@ -674,7 +684,7 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check, const Dat
   const bool practical = (check.RecentEffectBeyondMargin() || check.TotalEffectBeyondMargin()) &&
                          check.TotalEffect() > 0;
   if (check.log_e_regression() >= log_threshold && practical) {
-    return policy.rolls_back ? Verdict::kFail : Verdict::kWarn;
+    return policy.rolls_back && !EmptyRunUnconfirmed(check) ? Verdict::kFail : Verdict::kWarn;
   }
   // A difference shown to be smaller than the margin passes even when it is certainly real.
   if (NonInferior(check, thresholds)) return Verdict::kPass;
@@ -860,6 +870,7 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   }
   e.non_inferior = NonInferior(check, thresholds);
   e.warn_only = !check.policy().rolls_back;
+  e.awaiting_baseline = EmptyRunUnconfirmed(check);
   e.log_e_regression = check.log_e_regression();
   e.log_threshold = thresholds.rollback_log;
   e.log_e_non_inferiority = check.log_e_non_inferiority();

@@ -115,6 +115,9 @@ class ReleaseJudge {
                   double margin_absolute, const DatasetContext& ctx);
   void StartEmptyShare(const Sample& sample, const DatasetContext& ctx);
   const ShareCheck* ShareOf(const ComparisonCheck* check) const;  // null: not a share's test
+  // Whether the check is empty_loads and the canary's current run of empty loads has not been
+  // followed by a baseline load with rows (see empty_run_confirmed_).
+  bool EmptyRunUnconfirmed(const ComparisonCheck& check) const;
   template <class Loads>
   ArmGroup ShareGroup(LoadShare share, const Loads& loads, const DatasetContext& ctx) const;
   // Scores every started share on these loads of each arm (a shadow pair, or a split group).
@@ -180,6 +183,11 @@ class ReleaseJudge {
   // The baseline's empty loads before the release (its tracker's window at the release's first
   // report): with the release's own, the baseline side of empty_loads' pooled test.
   std::optional<BernoulliCounts> empty_history_;
+  // empty_loads rolls back only once a baseline load with rows has arrived since the canary's
+  // current run of empty loads began: until then the run may be an upstream outage that the
+  // baseline's next loads will share, which the history cannot tell from a broken canary.
+  bool canary_empty_run_ = false;
+  bool empty_run_confirmed_ = true;
   // Every statistical test, in metric order with the shares last: what Evaluate and View walk.
   std::vector<const ComparisonCheck*> all_checks_;
   std::uint64_t warm_up_baseline_max_ = 0;  // the largest warm_up_baseline of all_checks_

@@ -29,6 +29,9 @@ struct CheckEvidence {
   std::string_view method;    // "split", "paired", "rule", "slo" (static strings)
   bool non_inferior = false;  // shown no worse than the margin (counts towards PROMOTE)
   bool warn_only = false;     // severity warn: a failure shows WARN and never rolls back
+  // empty_loads past its threshold while no baseline load with rows has arrived since the
+  // canary's empty loads began: held (WARN), since an upstream outage would empty both arms.
+  bool awaiting_baseline = false;
 
   // Sequential test: log e-values and the thresholds they are compared with.
   double log_e_regression = 0.0;

@@ -364,6 +364,48 @@ TEST(JudgeEmptyLoads, ABaselineUnluckyInTheReleaseDoesNotLetTheCanaryPromote) {
       << empty->sentence;
 }
 
+// An upstream outage that the canary meets first: 8 canary loads in a row come out empty before
+// the baseline's next load, which is empty too. Against the baseline's clean history that is the
+// evidence of a broken canary (log e ~10 by the 8th); it is held until a baseline load with rows
+// arrives after the run began, and by then the baseline's own empty loads have answered it.
+TEST(JudgeEmptyLoads, AnOutageTheCanaryMeetsFirstIsHeldForTheBaseline) {
+  Harness h;
+  std::int64_t t = kT0;
+  Load load;
+  const auto sized = [&load](int i) {
+    load.rows = 10000 + 101 * static_cast<std::uint64_t>(i % 9);
+    return load;
+  };
+  int i = 0;
+  for (; i < 64; ++i, t += kMinute) h.Baseline("h" + std::to_string(i), t, sized(i));
+  for (; i < 69; ++i, t += kMinute) {  // fewer canary loads than promotion needs
+    h.Baseline("b" + std::to_string(i), t, sized(i));
+    h.Canary("c" + std::to_string(i), t + 1000, sized(i));
+  }
+  // Two baseline loads: the first closes the last group, the run's first load is scored with the
+  // second.
+  for (int j = 0; j < 2; ++j, ++i, t += kMinute) h.Baseline("b" + std::to_string(i), t, sized(i));
+  const Load empty = EmptyLoad();
+  for (int j = 0; j < 8; ++j, t += kMinute) h.Canary("run" + std::to_string(j), t, empty);
+  EXPECT_TRUE(h.decided().empty());
+  const ReleaseDatasetView view = h.View();
+  const CheckEvidence* held = FindCheck(view, "empty_loads");
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->verdict, Verdict::kWarn);
+  EXPECT_GE(held->log_e_regression, held->log_threshold);
+  EXPECT_NE(held->sentence.find("waiting for a baseline load with rows"), std::string::npos)
+      << held->sentence;
+  for (; i < 85; ++i, t += kMinute) {  // the outage, in both arms
+    h.Baseline("b" + std::to_string(i), t, empty);
+    h.Canary("c" + std::to_string(i), t + 1000, empty);
+  }
+  for (; i < 115; ++i, t += kMinute) {
+    h.Baseline("b" + std::to_string(i), t, sized(i));
+    h.Canary("c" + std::to_string(i), t + 1000, sized(i));
+  }
+  for (const auto& v : h.decided()) EXPECT_NE(v.decision, Decision::kRollback) << v.reason;
+}
+
 // In shadow mode both arms load the same input: a canary load empty where the baseline's has rows
 // is a divergence, and three in a row roll back (the shadow tolerance rule, as row_count's did
 // when it compared the empty load's size).
