@@ -106,9 +106,9 @@ class ReleaseJudge {
   struct ShareCheck {
     CheckPolicy policy;
     std::unique_ptr<ComparisonCheck> test;  // null until the share applies
-    // empty_loads: the canary's share against the baseline's with its history (log ratio), which
-    // holds promotion as the effect over the release's own loads does; 0 for the tail.
-    double pooled_effect_log = 0.0;
+    // empty_loads: the canary's share beyond the margin against the baseline's with its history,
+    // which holds promotion as the effect over the release's own loads does; false for the tail.
+    bool pooled_beyond_margin = false;
   };
   // The share's test under the policy of the check it guards, upwards only, with its own margin.
   void StartShare(LoadShare share, const CheckPolicy& guarded, double margin_relative,
