@@ -465,7 +465,6 @@ void ReleaseJudge::ScoreShares(const Loads& canary, const Loads& baseline,
       share.test->ObserveSplit(c, b, ScaleEstimate{}, profile, margin);
     }
   }
-  PoolEmptyShare();
 }
 
 void ReleaseJudge::PoolEmptyShare() {

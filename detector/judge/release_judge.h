@@ -124,7 +124,7 @@ class ReleaseJudge {
   template <class Loads>
   void ScoreShares(const Loads& canary, const Loads& baseline, const DatasetContext& ctx);
   // empty_loads' evidence and pooled effect (split mode) from every load so far of both arms and
-  // the baseline's history.
+  // the baseline's history; before each evaluation, as they depend on the totals alone.
   void PoolEmptyShare();
   // The margin against the baseline's share over the release so far.
   double ShareMarginLog(const ShareCheck& share) const;
