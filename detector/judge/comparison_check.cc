@@ -77,8 +77,19 @@ bool ComparisonCheck::ChooseMethod(const CountProfile& counts, double canary_row
     count_non_inferiority_.emplace(1.0, /*upward=*/false, mixture);
   } else {
     method_ = CheckMethod::kScores;
+    beyond_margin_.emplace(options_->mixture);
   }
   return true;
+}
+
+bool ComparisonCheck::BeyondMargin(double log_threshold) const {
+  if (TotalEffect() <= 0) return false;
+  if (!beyond_margin_) return RecentEffectBeyondMargin() || TotalEffectBeyondMargin();
+  if (beyond_margin_->log_e() >= log_threshold) return true;
+  // The whole release's effect, options_->margin_total_se standard errors beyond the margin.
+  const auto n = static_cast<double>(observations_);
+  return n > 0 &&
+         total_effect_ - options_->margin_total_se * std::sqrt(total_variance_) / n >= margin_log_;
 }
 
 double ComparisonCheck::log_e_regression() const {
@@ -98,8 +109,12 @@ void ComparisonCheck::SetRollbackLogThreshold(double log_threshold) {
 }
 
 void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
-  const double null_shift = options_->rollback_null_margin_fraction * margin_log_;
-  regression_.Update(StudentTToZ((difference - null_shift) / se, df * regression_df_factor_));
+  total_variance_ += se * se;
+  const double regression_df = df * regression_df_factor_;
+  regression_.Update(StudentTToZ(difference / se, regression_df));
+  // The margin in force for this comparison is fixed before its difference is seen, so the
+  // shifted scores keep the test valid under "every effect <= its margin".
+  beyond_margin_->Update(StudentTToZ((difference - margin_log_) / se, regression_df));
   // Equal arms would score the margin itself, in standard errors. The drift only sizes the bets
   // (any value fixed before the score keeps the test valid), so it skips the t -> z transform,
   // which cost 4% of a split report and 25% of a shadow one.
@@ -112,8 +127,6 @@ void ComparisonCheck::ScoreDifference(double difference, double se, double df) {
 // did from log e -400 to +732 in one comparison.
 void ComparisonCheck::ScoreCounts(const ArmGroup& canary, const ArmGroup& baseline,
                                   const CountProfile& counts, bool non_inferiority) {
-  count_regression_->set_null_ratio(
-      std::exp(options_->rollback_null_margin_fraction * margin_log_));
   const auto cr = static_cast<double>(canary.rows);
   const auto br = static_cast<double>(baseline.rows);
   count_regression_->Update(canary.capped_count, cr, baseline.capped_count, br,

@@ -1,7 +1,8 @@
 // The statistical canary-vs-baseline test for one metric of one (release, dataset): two
 // sequential tests (design §4):
-//   regression:      H0 effect <= f * margin   -> evidence against it rolls back
-//   non-inferiority: H0 effect >= margin       -> evidence against it lets the release promote
+//   regression:      H0 effect <= 0        -> evidence against it rolls back,
+//   beyond margin:   H0 effect <= margin   -> if there is also evidence against this one
+//   non-inferiority: H0 effect >= margin   -> evidence against it lets the release promote
 // Each comparison comes from a shadow pair or from a split group (the canary loads and the
 // disjoint baseline batch that arrived since the previous group), so consecutive comparisons are
 // independent and drift shared by both arms cancels.
@@ -82,6 +83,19 @@ class ComparisonCheck {
   // group-by-group test's again.
   void SetRegressionLogE(std::optional<double> log_e) { external_log_e_regression_ = log_e; }
   double log_e_non_inferiority() const;
+  // Evidence that the effect exceeds the margin (scores method; 0 until it has one).
+  double log_e_beyond_margin() const { return beyond_margin_ ? beyond_margin_->log_e() : 0.0; }
+  // Whether the margin is tested by its own e-process (the scores method) rather than by the
+  // point estimates alone (the counts method: see BeyondMargin).
+  bool MarginTested() const { return beyond_margin_.has_value(); }
+  // Whether the effect is practically large enough to roll back, given evidence that it is real.
+  // The scores method: the beyond-margin e-process at log_threshold (an effect at the margin
+  // passes with chance at most exp(-log_threshold) per check; it re-targets, so a regression late
+  // in a release is not diluted), or the whole release's effect a standard error beyond the margin
+  // (JudgeOptions::margin_total_se: the e-process alone needs ~10x the loads for an effect at 1.5x
+  // the margin). The counts method: the recent or whole-release point estimate beyond the margin.
+  // Either way the whole release's estimate must be worse, so the reason's estimates agree.
+  bool BeyondMargin(double log_threshold) const;
   std::uint64_t observations() const { return observations_; }
   std::uint64_t paired_observations() const { return paired_observations_; }
   // Effect over the recent comparisons (log scale, positive = worse): mean score difference, or
@@ -145,6 +159,8 @@ class ComparisonCheck {
   double regression_df_factor_ = 1.0;
 
   GaussianMixtureEProcess regression_;
+  // H0 effect <= margin; the scores method's margin gate (set when the method is chosen).
+  std::optional<GaussianMixtureEProcess> beyond_margin_;
   DriftScaledGaussianEProcess non_inferiority_;  // bets scaled to the drift of equal arms
   std::optional<RateRatioEProcess> count_regression_;
   std::optional<RateRatioEProcess> count_non_inferiority_;
@@ -160,6 +176,9 @@ class ComparisonCheck {
   boost::circular_buffer_space_optimized<Recent> recent_;
   Recent recent_sums_{0, 0, 0, 0, 0};
   Recent total_{0, 0, 0, 0, 0};  // sums over all comparisons
+  // The scores method: summed squared standard errors of the scored differences, so the whole
+  // release's effect has a standard error of sqrt(total_variance_) / observations_.
+  double total_variance_ = 0.0;
   // Both effects change only with a comparison, while every evaluation reads them.
   double recent_effect_ = 0.0;
   double total_effect_ = 0.0;

@@ -44,6 +44,24 @@ std::string FormatEvidence(double log_e) {
   return buf;
 }
 
+namespace {
+// "+0.1pp", "+30s", "20%", "-10%": a check that is bad when the metric falls reads its margin as a
+// share less.
+std::string MarginText(const CheckEvidence& e) {
+  const double share = e.bad_down ? -std::expm1(-e.margin_log) : std::expm1(e.margin_log);
+  char margin[32];
+  if (e.margin_absolute > 0 && e.unit == "s") {
+    std::snprintf(margin, sizeof margin, "%s%.0fs", e.bad_down ? "-" : "+", e.margin_absolute);
+  } else if (e.margin_absolute > 0) {
+    std::snprintf(margin, sizeof margin, "%s%.2gpp", e.bad_down ? "-" : "+",
+                  100.0 * e.margin_absolute);
+  } else {
+    std::snprintf(margin, sizeof margin, "%.0f%%", 100.0 * share);
+  }
+  return margin;
+}
+}  // namespace
+
 std::string SentenceFor(const CheckEvidence& e) {
   const std::string head = e.check + " " + FormatEstimate(e.canary_estimate, e.unit) + " vs " +
                            FormatEstimate(e.baseline_estimate, e.unit) + " baseline over " +
@@ -66,24 +84,17 @@ std::string SentenceFor(const CheckEvidence& e) {
                (e.warn_only           ? " needed; warning only (severity warn)"
                 : e.awaiting_baseline ? " needed; waiting for a baseline load with rows (an "
                                         "upstream outage would empty both arms)"
-                                      : " needed, effect inside the margin; watching");
+                : e.margin_tested
+                    ? " needed, not shown beyond the " + MarginText(e) + " margin (evidence " +
+                          FormatEvidence(e.log_e_beyond_margin) + " of " +
+                          FormatEvidence(e.log_margin_threshold) + "); watching"
+                    : " needed, effect inside the margin; watching");
       }
       return head + "; evidence " + FormatEvidence(e.log_e_regression) + " of " + needed +
              " needed; watching";
     case Verdict::kPass:
       if (e.non_inferior) {
-        // A check that is bad when the metric falls reads its margin as a share less.
-        const double share = e.bad_down ? -std::expm1(-e.margin_log) : std::expm1(e.margin_log);
-        char margin[32];
-        if (e.margin_absolute > 0 && e.unit == "s") {
-          std::snprintf(margin, sizeof margin, "%s%.0fs", e.bad_down ? "-" : "+",
-                        e.margin_absolute);
-        } else if (e.margin_absolute > 0) {
-          std::snprintf(margin, sizeof margin, "%s%.2gpp", e.bad_down ? "-" : "+",
-                        100.0 * e.margin_absolute);
-        } else {
-          std::snprintf(margin, sizeof margin, "%.0f%%", 100.0 * share);
-        }
+        const std::string margin = MarginText(e);
         if (e.log_e_non_inferiority < e.log_promote_threshold) {
           // Shown by the count alone (ReleaseJudge::NonInferior): not one in n canary rows makes
           // a rate above the absolute margin unlikely, whatever the e-value says.

@@ -664,7 +664,8 @@ double ReleaseJudge::RollbackLogThreshold(const JudgeOptions& options) const {
 }
 
 ReleaseJudge::Thresholds ReleaseJudge::ThresholdsOf(const DatasetContext& ctx) const {
-  return Thresholds{RollbackLogThreshold(*ctx.options), -std::log(ctx.options->promote_alpha)};
+  return Thresholds{RollbackLogThreshold(*ctx.options), -std::log(ctx.options->promote_alpha),
+                    -std::log(ctx.options->margin_alpha)};
 }
 
 namespace {
@@ -688,13 +689,10 @@ Verdict ReleaseJudge::StatisticalVerdict(const ComparisonCheck& check, const Dat
   }
   if (check.observations() == 0) return Verdict::kNotEvaluated;
   const double log_threshold = thresholds.rollback_log;
-  // Significance alone never rolls back: the effect must clear the margin, over the recent
-  // comparisons (a late regression is not diluted by the healthy part before it) or over the
-  // whole release (a small effect in noisy loads, where 16 comparisons are too few to show it),
-  // and over the whole release the canary must be worse, so the reason's estimates agree.
-  const bool practical = (check.RecentEffectBeyondMargin() || check.TotalEffectBeyondMargin()) &&
-                         check.TotalEffect() > 0;
-  if (check.log_e_regression() >= log_threshold && practical) {
+  // Significance alone never rolls back: there must also be evidence that the effect exceeds the
+  // margin (ComparisonCheck::BeyondMargin), or a small real effect at high volume, certain within
+  // a few dozen loads, rolls back whenever noise lifts its estimate past the margin.
+  if (check.log_e_regression() >= log_threshold && check.BeyondMargin(thresholds.margin_log)) {
     return policy.rolls_back && !EmptyRunUnconfirmed(check) ? Verdict::kFail : Verdict::kWarn;
   }
   // A difference shown to be smaller than the margin passes even when it is certainly real.
@@ -885,6 +883,9 @@ CheckEvidence ReleaseJudge::EvidenceFor(const ComparisonCheck& check, Verdict ve
   e.log_threshold = thresholds.rollback_log;
   e.log_e_non_inferiority = check.log_e_non_inferiority();
   e.log_promote_threshold = thresholds.promote_log;
+  e.margin_tested = check.MarginTested();
+  e.log_e_beyond_margin = check.log_e_beyond_margin();
+  e.log_margin_threshold = thresholds.margin_log;
   e.effect_log = check.RecentEffect();
   e.margin_log = check.margin_log();
   const CheckPolicy& policy = check.policy();

@@ -135,11 +135,13 @@ class ReleaseJudge {
   void CheckRulesOnCanary(const Sample& sample, const std::vector<LoadValue>& values,
                           const DatasetContext& ctx);
   void CheckSilence(std::int64_t baseline_ts_ms, const DatasetContext& ctx);
-  // The log e-values a test needs to roll back (alpha / K) and to be shown non-inferior.
+  // The log e-values a test needs to roll back (alpha / K), to be shown non-inferior, and to be
+  // shown beyond its margin.
   double RollbackLogThreshold(const JudgeOptions& options) const;
   struct Thresholds {
     double rollback_log;
     double promote_log;
+    double margin_log;
   };
   Thresholds ThresholdsOf(const DatasetContext& ctx) const;
   Verdict StatisticalVerdict(const ComparisonCheck& check, const DatasetContext& ctx,

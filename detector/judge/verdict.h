@@ -38,6 +38,12 @@ struct CheckEvidence {
   double log_threshold = 0.0;
   double log_e_non_inferiority = 0.0;
   double log_promote_threshold = 0.0;
+  // The margin's own test (the scores method: `split`, `paired`): evidence that the effect
+  // exceeds the margin, which a rollback also needs. margin_tested false: the point estimates
+  // gate instead (the counts method).
+  bool margin_tested = false;
+  double log_e_beyond_margin = 0.0;
+  double log_margin_threshold = 0.0;
 
   // Effect on the log scale, oriented so that positive is bad, and the practical margin.
   double effect_log = 0.0;

@@ -40,6 +40,10 @@ nlohmann::ordered_json ToJson(const CheckEvidence& e) {
   j["log_e_non_inferiority"] = Finite(e.log_e_non_inferiority);
   j["log_promote_threshold"] = Finite(e.log_promote_threshold);
   j["non_inferior"] = e.non_inferior;
+  if (e.margin_tested) {
+    j["log_e_beyond_margin"] = Finite(e.log_e_beyond_margin);
+    j["log_margin_threshold"] = Finite(e.log_margin_threshold);
+  }
   return j;
 }
 

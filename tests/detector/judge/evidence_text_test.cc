@@ -309,6 +309,14 @@ TEST(EvidenceSentence, AWarnPastTheThresholdSaysWhyItDidNotRollBack) {
   EXPECT_EQ(SentenceFor(e),
             "null_rate(email) 1.20% vs 1.00% baseline over 30 canary loads; evidence 1604 >= 600 "
             "needed, effect inside the margin; watching");
+  // The scores method tests the margin itself, and says how far that evidence has come.
+  e.margin_tested = true;
+  e.margin_log = std::log(1.2);
+  e.log_e_beyond_margin = std::log(3.0);
+  e.log_margin_threshold = std::log(20.0);
+  EXPECT_EQ(SentenceFor(e),
+            "null_rate(email) 1.20% vs 1.00% baseline over 30 canary loads; evidence 1604 >= 600 "
+            "needed, not shown beyond the 20% margin (evidence 3 of 20); watching");
   e.warn_only = true;
   EXPECT_EQ(SentenceFor(e),
             "null_rate(email) 1.20% vs 1.00% baseline over 30 canary loads; evidence 1604 >= 600 "

@@ -144,6 +144,10 @@ void ExpectEveryRunRollsBackWith(const std::vector<ReleaseOutcome>& outcomes,
 
 // A/A: the judge promises P(rollback) <= alpha = 1% per release, so a handful of fixed seeds may
 // hold one unlucky release; more than one in 30 would be a broken check.
+void ExpectNoneRollsBack(const std::vector<ReleaseOutcome>& outcomes) {
+  for (const auto& o : outcomes) EXPECT_NE(o.decision, Decision::kRollback) << Describe(o);
+}
+
 void ExpectNoRunRollsBack(const std::vector<ReleaseOutcome>& outcomes) {
   std::string rolled_back;
   for (const auto& o : outcomes) {
@@ -1031,6 +1035,85 @@ TEST(JudgeNeverNullColumn, NullsInsideTheAbsoluteMarginDoNotRollBack) {
   EXPECT_EQ(RunNeverNullColumn(9, &reason), Decision::kContinue) << reason;  // 0.09%
   EXPECT_EQ(RunNeverNullColumn(20, &reason), Decision::kRollback);           // 0.2%
   EXPECT_NE(reason.find("null_rate(id) 0.20% vs 0.00% baseline"), std::string::npos) << reason;
+}
+
+// The margin gate. At 100k rows a load's null rate is measured to within its jitter, so a canary
+// at x1.15 is shown worse than the baseline within a few dozen loads; the margin (x1.2) says that
+// is not worth a rollback. Gated on the recent point estimate, noise lifted it past x1.2 and
+// 83% of such releases rolled back (judge study, inside_null_1_to_1.15_r100k_j15); rolling back
+// now also needs evidence that the effect exceeds the margin.
+Scenario HighVolumeNullRate(std::uint64_t seed, double canary_rate) {
+  Scenario s = Base(seed);
+  s.loads = 800;
+  s.baseline.rows_median = 100000;
+  s.baseline.rate_jitter = 0.15;
+  s.canary = s.baseline;
+  s.canary.column_null_rates = {{"email", canary_rate}};
+  return s;
+}
+
+TEST(JudgeMarginGate, AHighVolumeEffectInsideTheMarginRarelyRollsBack) {
+  EngineOptions never_promote;  // run the whole release: promotion would end some early
+  never_promote.judge.promote_min_canary_loads = 1 << 30;
+  const auto outcomes = RunSeeds(
+      [](std::uint64_t seed) { return HighVolumeNullRate(seed, 0.0115); }, 3100, 16, never_promote);
+  // The study measures ~7% at x1.15 (a whole-release estimate a standard error past the margin,
+  // early, by chance); the recent point estimate rolled back every one of these.
+  std::string rolled_back;
+  for (const auto& o : outcomes) {
+    if (o.decision == Decision::kRollback) rolled_back += "\n  " + Describe(o);
+  }
+  EXPECT_LE(Rollbacks(outcomes), 3) << rolled_back;
+  // Half the margin: none.
+  ExpectNoneRollsBack(RunSeeds([](std::uint64_t seed) { return HighVolumeNullRate(seed, 0.011); },
+                               3150, 16, never_promote));
+}
+
+TEST(JudgeMarginGate, AnEffectBeyondTheMarginStillRollsBackQuickly) {
+  const auto outcomes =
+      RunSeeds([](std::uint64_t seed) { return HighVolumeNullRate(seed, 0.015); }, 3200, 8);
+  ExpectEveryRunRollsBackWith(outcomes, "null_rate(email)");
+  for (const auto& o : outcomes) EXPECT_LE(o.canary_loads, 40) << Describe(o);
+}
+
+// Twice the margin's distance from it (x1.4 against x1.2): the beyond-margin e-process sees only
+// the effect past the margin, (log 1.4 - log 1.2)^2 = 1/5 of what the regression test sees, and
+// alone took up to 17 canary loads on these seeds (7 now); the whole release's estimate, a standard error past the margin, does
+// not wait for it.
+TEST(JudgeMarginGate, AnEffectNearTheMarginIsNotHeldBackLong) {
+  const auto outcomes =
+      RunSeeds([](std::uint64_t seed) { return HighVolumeNullRate(seed, 0.014); }, 3400, 8);
+  ExpectEveryRunRollsBackWith(outcomes, "null_rate(email)");
+  for (const auto& o : outcomes) EXPECT_LE(o.canary_loads, 7) << Describe(o);
+}
+
+// While the margin is not shown, the check says so (WARN), with both evidences.
+TEST(JudgeMarginGate, TheViewSaysTheMarginIsNotShownYet) {
+  EngineOptions never_promote;
+  never_promote.judge.promote_min_canary_loads = 1 << 30;
+  Harness h(never_promote, "ds.orders");
+  sim::Scenario s = HighVolumeNullRate(3300, 0.0115);
+  s.release = "r1";
+  s.dataset = "ds.orders";
+  sim::LoadSimulator simulator(s);
+  Sample sample;
+  bool warned = false;
+  while (!warned && simulator.Next(&sample)) {
+    h.Apply(sample);
+    if (sample.arm != Arm::kCanary) continue;
+    const ReleaseDatasetView view = h.View();
+    const CheckEvidence* email = FindCheck(view, "null_rate(email)");
+    if (email == nullptr || email->log_e_regression < email->log_threshold) continue;
+    warned = true;
+    EXPECT_EQ(email->verdict, Verdict::kWarn) << email->sentence;
+    EXPECT_EQ(email->method, "split");
+    EXPECT_TRUE(email->margin_tested);
+    EXPECT_LT(email->log_e_beyond_margin, email->log_margin_threshold);
+    EXPECT_NE(email->sentence.find("not shown beyond the 20% margin (evidence "), std::string::npos)
+        << email->sentence;
+  }
+  EXPECT_TRUE(warned) << "the x1.15 canary was never shown worse than the baseline";
+  for (const auto& v : h.decided()) EXPECT_NE(v.decision, Decision::kRollback) << v.reason;
 }
 
 TEST(JudgeFreshnessMargin, SecondsLaterOnASecondsBaselineIsInsideTheAbsoluteMargin) {

@@ -52,6 +52,12 @@ TEST(VerdictJsonTest, EachMethodCarriesItsOwnFields) {
   for (const char* method : {"split", "paired", "split_counts", "paired_counts"}) {
     EXPECT_EQ(Keys(ToJson(Evidence(method))), statistical) << method;
   }
+  // The scores method's margin test.
+  CheckEvidence tested = Evidence("split");
+  tested.margin_tested = true;
+  std::set<std::string> with_margin = statistical;
+  with_margin.insert({"log_e_beyond_margin", "log_margin_threshold"});
+  EXPECT_EQ(Keys(ToJson(tested)), with_margin);
 }
 
 TEST(VerdictJsonTest, LimitShowsTheCanaryValueItJudged) {
