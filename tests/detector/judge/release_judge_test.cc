@@ -1056,14 +1056,15 @@ TEST(JudgeMarginGate, AHighVolumeEffectInsideTheMarginRarelyRollsBack) {
   EngineOptions never_promote;  // run the whole release: promotion would end some early
   never_promote.judge.promote_min_canary_loads = 1 << 30;
   const auto outcomes = RunSeeds(
-      [](std::uint64_t seed) { return HighVolumeNullRate(seed, 0.0115); }, 3100, 16, never_promote);
-  // The study measures ~7% at x1.15 (a whole-release estimate a standard error past the margin,
-  // early, by chance); the recent point estimate rolled back every one of these.
+      [](std::uint64_t seed) { return HighVolumeNullRate(seed, 0.0115); }, 3100, 40, never_promote);
+  // The study measures 8.6% at x1.15 (early, while the whole release's estimate is still
+  // uncertain, a standard error past the margin by chance); 5 of these 40 seeds. The recent point
+  // estimate rolled back all 40.
   std::string rolled_back;
   for (const auto& o : outcomes) {
     if (o.decision == Decision::kRollback) rolled_back += "\n  " + Describe(o);
   }
-  EXPECT_LE(Rollbacks(outcomes), 3) << rolled_back;
+  EXPECT_LE(Rollbacks(outcomes), 6) << rolled_back;
   // Half the margin: none.
   ExpectNoneRollsBack(RunSeeds([](std::uint64_t seed) { return HighVolumeNullRate(seed, 0.011); },
                                3150, 16, never_promote));
@@ -1078,8 +1079,8 @@ TEST(JudgeMarginGate, AnEffectBeyondTheMarginStillRollsBackQuickly) {
 
 // Twice the margin's distance from it (x1.4 against x1.2): the beyond-margin e-process sees only
 // the effect past the margin, (log 1.4 - log 1.2)^2 = 1/5 of what the regression test sees, and
-// alone took up to 17 canary loads on these seeds (7 now); the whole release's estimate, a standard error past the margin, does
-// not wait for it.
+// alone took up to 17 canary loads on these seeds (7 now); the whole release's estimate, a standard
+// error past the margin, does not wait for it.
 TEST(JudgeMarginGate, AnEffectNearTheMarginIsNotHeldBackLong) {
   const auto outcomes =
       RunSeeds([](std::uint64_t seed) { return HighVolumeNullRate(seed, 0.014); }, 3400, 8);
