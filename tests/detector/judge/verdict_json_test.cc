@@ -12,11 +12,13 @@
 namespace canaryd {
 namespace {
 
-CheckEvidence Evidence(std::string method) {
+// `method` must outlive the evidence (CheckEvidence::method is a view of a static string): a
+// std::string parameter left it dangling once the call's full expression ended.
+CheckEvidence Evidence(const char* method) {
   CheckEvidence e;
   e.check = "null_rate(email)";
   e.verdict = Verdict::kPass;
-  e.method = std::move(method);
+  e.method = method;
   e.sentence = "a sentence";
   e.unit = "rate";
   e.canary_estimate = 0.012;
