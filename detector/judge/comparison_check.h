@@ -92,9 +92,10 @@ class ComparisonCheck {
   // The scores method: the beyond-margin e-process at log_threshold (an effect at the margin
   // passes with chance at most exp(-log_threshold) per check; it re-targets, so a regression late
   // in a release is not diluted), or the whole release's effect a standard error beyond the margin
-  // (JudgeOptions::margin_total_se: the e-process alone needs ~10x the loads for an effect at 1.5x
-  // the margin). The counts method: the recent or whole-release point estimate beyond the margin.
-  // Either way the whole release's estimate must be worse, so the reason's estimates agree.
+  // (JudgeOptions::margin_total_se: the e-process sees only the part of an effect past the
+  // margin, a tenth of the drift at x1.3 against x1.2). The counts method: the recent or
+  // whole-release point estimate beyond the margin. Either way the whole release's estimate must be
+  // worse, so the reason's estimates agree.
   bool BeyondMargin(double log_threshold) const;
   std::uint64_t observations() const { return observations_; }
   std::uint64_t paired_observations() const { return paired_observations_; }
@@ -114,16 +115,6 @@ class ComparisonCheck {
     return static_cast<std::uint64_t>(total_.baseline_rows);
   }
   double margin_log() const { return margin_log_; }
-  // Whether the effects clear the margin. A row rate on the counts method reads its absolute
-  // margin at the baseline level of the effect's own comparisons: against a never-null column's
-  // 64-load pooled level, the release's ever larger count-free baseline made a canary at 0.06%
-  // look further above 0% than +0.1pp.
-  bool RecentEffectBeyondMargin() const {
-    return recent_effect_ >= (EffectMargins() ? recent_margin_log_ : margin_log_);
-  }
-  bool TotalEffectBeyondMargin() const {
-    return total_effect_ >= (EffectMargins() ? total_margin_log_ : margin_log_);
-  }
   int divergent_streak() const { return divergent_streak_; }
 
  private:
@@ -147,6 +138,16 @@ class ComparisonCheck {
   }
   // The margin at the baseline level of these sums (see RecentEffectBeyondMargin).
   double EffectMarginLog(const Recent& sums) const;
+  // Whether the point estimates clear the margin (the counts method's gate, BeyondMargin). A row
+  // rate reads its absolute margin at the baseline level of the effect's own comparisons: against
+  // a never-null column's 64-load pooled level, the release's ever larger count-free baseline made
+  // a canary at 0.06% look further above 0% than +0.1pp.
+  bool RecentEffectBeyondMargin() const {
+    return recent_effect_ >= (EffectMargins() ? recent_margin_log_ : margin_log_);
+  }
+  bool TotalEffectBeyondMargin() const {
+    return total_effect_ >= (EffectMargins() ? total_margin_log_ : margin_log_);
+  }
 
   MetricKey key_;
   std::string name_;
