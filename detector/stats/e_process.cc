@@ -1,8 +1,13 @@
 #include "detector/stats/e_process.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <memory>
+#include <mutex>
 #include <numbers>
+#include <string>
+#include <unordered_map>
 
 namespace canaryd {
 namespace {
@@ -18,16 +23,47 @@ Eigen::ArrayXd PriorOf(const std::vector<double>& weights, Eigen::Index n) {
   return FromVector(weights);
 }
 
+// Per-thread scratch for an update's intermediate arrays, so that an update allocates nothing once
+// warm and an instance carries none. One slot per use: arrays of different lengths (a 10-bet grid,
+// a 9- or a 5-alternative rate grid) sharing a slot would reallocate it at every switch.
+enum ScratchSlot : std::size_t {
+  kGaussianFactors,
+  kDriftBets,
+  kDriftFactors,
+  kRateUpPi,
+  kRateUpFactors,
+  kRateDownMultipliers,
+  kRateDownPi,
+  kRateDownFactors,
+  kScratchSlots
+};
+
+Eigen::ArrayXd& Scratch(ScratchSlot slot) {
+  thread_local std::array<Eigen::ArrayXd, kScratchSlots> scratch;
+  return scratch[slot];
+}
+
 }  // namespace
+
+const Eigen::ArrayXd* InternArray(const Eigen::ArrayXd& values) {
+  // Keyed by the bytes, so that equal means equal bit for bit (and a NaN is still a key).
+  static std::mutex mu;
+  static std::unordered_map<std::string, std::unique_ptr<const Eigen::ArrayXd>> interned;
+  std::string key(reinterpret_cast<const char*>(values.data()),
+                  static_cast<std::size_t>(values.size()) * sizeof(double));
+  const std::lock_guard<std::mutex> lock(mu);
+  auto& slot = interned[std::move(key)];
+  if (!slot) slot = std::make_unique<const Eigen::ArrayXd>(values);
+  return slot.get();
+}
 
 MixtureEProcess::MixtureEProcess(Eigen::Index alternatives, double share)
     : MixtureEProcess(Eigen::ArrayXd::Ones(alternatives), share) {}
 
 MixtureEProcess::MixtureEProcess(const Eigen::ArrayXd& prior_weights, double share)
-    : prior_(prior_weights.max(0.0) / prior_weights.max(0.0).sum()),
+    : prior_(InternArray(prior_weights.max(0.0) / prior_weights.max(0.0).sum())),
       share_(std::clamp(share, 0.0, 1.0)),
-      weights_(prior_),
-      scratch_(prior_.size()) {}
+      weights_(*prior_) {}
 
 void MixtureEProcess::Update(const Eigen::ArrayXd& log_factors) {
   ++updates_;
@@ -40,29 +76,30 @@ void MixtureEProcess::Update(const Eigen::ArrayXd& log_factors) {
     log_wealth_ = top;
     return;
   }
-  scratch_ = weights_ * (log_factors - top).exp();
-  const double total = scratch_.sum();
+  weights_ *= (log_factors - top).exp();
+  const double total = weights_.sum();
   log_wealth_ += top + std::log(total);
-  weights_ = scratch_ / total;
+  weights_ /= total;
   if (share_ <= 0.0 || !std::isfinite(log_wealth_)) return;
   // Sharing moves wealth between alternatives without changing the total, and the mixing
   // weights are known before the next factor: the total stays a supermartingale.
   const double share = 1.0 / (static_cast<double>(updates_ - 1) + 1.0 / share_);
-  weights_ = (1.0 - share) * weights_ + share * prior_;
+  weights_ = (1.0 - share) * weights_ + share * *prior_;
 }
 
 GaussianMixtureEProcess::GaussianMixtureEProcess(const GaussianMixtureOptions& options)
-    : bets_(FromVector(options.bets)),
-      half_bets_squared_(0.5 * bets_.square()),
-      mixture_(PriorOf(options.weights, bets_.size()), options.share) {}
+    : bets_(InternArray(FromVector(options.bets))),
+      half_bets_squared_(InternArray(0.5 * bets_->square())),
+      mixture_(PriorOf(options.weights, bets_->size()), options.share) {}
 
 void GaussianMixtureEProcess::Update(double z) {
   if (!std::isfinite(z)) z = z > 0 ? 1e3 : -1e3;
   // Bounding z keeps the arithmetic finite for zero-variance inputs; 50 standard errors is
   // already overwhelming evidence, so nothing is lost.
   z = std::clamp(z, -50.0, 50.0);
-  factors_ = bets_ * z - half_bets_squared_;
-  mixture_.Update(factors_);
+  Eigen::ArrayXd& factors = Scratch(kGaussianFactors);
+  factors = *bets_ * z - *half_bets_squared_;
+  mixture_.Update(factors);
 }
 
 namespace {
@@ -74,10 +111,9 @@ Eigen::ArrayXd Concat(const Eigen::ArrayXd& a, const Eigen::ArrayXd& b) {
 }  // namespace
 
 DriftScaledGaussianEProcess::DriftScaledGaussianEProcess(const DriftMixtureOptions& options)
-    : multiples_(FromVector(options.multiples)),
-      bets_(Concat(multiples_, FromVector(options.fixed_bets))),
-      factors_(bets_.size()),
-      mixture_(Concat(PriorOf(options.weights, multiples_.size()),
+    : multiples_(InternArray(FromVector(options.multiples))),
+      fixed_bets_(InternArray(FromVector(options.fixed_bets))),
+      mixture_(Concat(PriorOf(options.weights, multiples_->size()),
                       PriorOf(options.fixed_weights,
                               static_cast<Eigen::Index>(options.fixed_bets.size()))),
                options.share) {}
@@ -88,20 +124,23 @@ void DriftScaledGaussianEProcess::Update(double z, double drift) {
   // A drift of 0 (no margin) leaves the fixed bets only; a huge one (a zero-spread arm at the
   // scale floor) needs no bet beyond what 50 standard errors already prove.
   const double d = std::isfinite(drift) ? std::clamp(drift, 0.0, 50.0) : 0.0;
-  bets_.head(multiples_.size()) = multiples_ * d;
-  factors_ = bets_ * z - 0.5 * bets_.square();
-  mixture_.Update(factors_);
+  Eigen::ArrayXd& bets = Scratch(kDriftBets);
+  bets.resize(multiples_->size() + fixed_bets_->size());
+  bets.head(multiples_->size()) = *multiples_ * d;
+  bets.tail(fixed_bets_->size()) = *fixed_bets_;
+  Eigen::ArrayXd& factors = Scratch(kDriftFactors);
+  factors = bets * z - 0.5 * bets.square();
+  mixture_.Update(factors);
 }
 
 RateRatioEProcess::RateRatioEProcess(double null_ratio, bool upward,
                                      const RateRatioMixtureOptions& options)
-    : alternatives_(FromVector(upward ? options.upward : options.downward)),
+    : alternatives_(InternArray(FromVector(upward ? options.upward : options.downward))),
       upward_(upward),
       null_ratio_(null_ratio),
-      multipliers_(alternatives_),
-      mixture_(
-          PriorOf(upward ? options.upward_weights : options.downward_weights, multipliers_.size()),
-          options.share) {}
+      mixture_(PriorOf(upward ? options.upward_weights : options.downward_weights,
+                       alternatives_->size()),
+               options.share) {}
 
 RateRatioEProcess::RateRatioEProcess(double null_ratio, bool upward, double share)
     : RateRatioEProcess(null_ratio, upward, [share] {
@@ -116,14 +155,22 @@ void RateRatioEProcess::Update(std::uint64_t canary_count, double canary_rows,
   if (canary_rows <= 0 || baseline_rows <= 0 || canary_count + baseline_count == 0) return;
   const double kc = static_cast<double>(canary_count);
   const double kb = static_cast<double>(baseline_count);
-  if (!upward_) multipliers_ = (alternatives_ / null_ratio_).min(1.0);
+  // The alternatives as multiples of the null ratio.
+  const Eigen::ArrayXd* multipliers = alternatives_;
+  if (!upward_) {
+    Eigen::ArrayXd& scaled = Scratch(kRateDownMultipliers);
+    scaled = (*alternatives_ / null_ratio_).min(1.0);
+    multipliers = &scaled;
+  }
   const double pi0 = null_ratio_ * canary_rows / (null_ratio_ * canary_rows + baseline_rows);
   // pi: the canary's share of the counts under each alternative ratio.
-  pi_ = (multipliers_ * null_ratio_ * canary_rows) /
-        (multipliers_ * null_ratio_ * canary_rows + baseline_rows);
-  factors_ =
-      (kc * (pi_ / pi0).log() + kb * ((1.0 - pi_) / (1.0 - pi0)).log()) / std::max(1.0, dispersion);
-  mixture_.Update(factors_);
+  Eigen::ArrayXd& pi = Scratch(upward_ ? kRateUpPi : kRateDownPi);
+  pi = (*multipliers * null_ratio_ * canary_rows) /
+       (*multipliers * null_ratio_ * canary_rows + baseline_rows);
+  Eigen::ArrayXd& factors = Scratch(upward_ ? kRateUpFactors : kRateDownFactors);
+  factors =
+      (kc * (pi / pi0).log() + kb * ((1.0 - pi) / (1.0 - pi0)).log()) / std::max(1.0, dispersion);
+  mixture_.Update(factors);
 }
 
 BernoulliMixtureEProcess::BernoulliMixtureEProcess(double p0) : p0_(p0), mixture_(5, 0.01) {

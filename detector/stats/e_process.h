@@ -10,6 +10,11 @@
 
 namespace canaryd {
 
+// The one shared copy of a constant array (a bet grid, a normalized prior), equal bit for bit to
+// `values`: e-processes built from the same options point to the same storage. Thread-safe; the
+// copies live as long as the process (one per distinct option set, a handful).
+const Eigen::ArrayXd* InternArray(const Eigen::ArrayXd& values);
+
 // A mixture of likelihood-ratio bets over a grid of alternatives, with a decreasing share: at
 // step t a fraction 1/(t + 1/share) of the wealth is spread evenly over the grid, so a bet that
 // lost for a long time recovers after a late change. A constant share would also bleed wealth
@@ -29,10 +34,13 @@ class MixtureEProcess {
   std::uint64_t updates() const { return updates_; }
 
  private:
-  Eigen::ArrayXd prior_;  // normalized prior weights, the target of the share step
+  // Normalized prior weights, the target of the share step: interned (see InternArray), as are
+  // the bet grids below. A judge holds a few of these per metric and release; the constant
+  // arrays and the per-update scratch were five of every Gaussian mixture's six heap arrays,
+  // ~450 of its ~600 bytes. Only the weights are an instance's own.
+  const Eigen::ArrayXd* prior_;
   double share_;
   Eigen::ArrayXd weights_;  // each alternative's share of the wealth (sums to 1)
-  Eigen::ArrayXd scratch_;  // kept so that an update allocates nothing
   double log_wealth_ = 0.0;
   std::uint64_t updates_ = 0;
 };
@@ -64,9 +72,8 @@ class GaussianMixtureEProcess {
   std::uint64_t updates() const { return mixture_.updates(); }
 
  private:
-  Eigen::ArrayXd bets_;
-  Eigen::ArrayXd half_bets_squared_;
-  Eigen::ArrayXd factors_;  // scratch, kept so that an update allocates nothing
+  const Eigen::ArrayXd* bets_;               // interned
+  const Eigen::ArrayXd* half_bets_squared_;  // interned
   MixtureEProcess mixture_;
 };
 
@@ -103,8 +110,8 @@ class DriftScaledGaussianEProcess {
   std::uint64_t updates() const { return mixture_.updates(); }
 
  private:
-  Eigen::ArrayXd multiples_;       // then the fixed bets, which bets_ keeps from construction on
-  Eigen::ArrayXd bets_, factors_;  // scratch, kept so that an update allocates nothing
+  const Eigen::ArrayXd* multiples_;   // interned
+  const Eigen::ArrayXd* fixed_bets_;  // interned; bet after the drift-scaled ones
   MixtureEProcess mixture_;
 };
 
@@ -143,11 +150,10 @@ class RateRatioEProcess {
   void set_null_ratio(double r) { null_ratio_ = r; }
 
  private:
-  Eigen::ArrayXd alternatives_;  // upward: multiples of the null ratio; downward: ratios
+  // Interned. Upward: multiples of the null ratio; downward: ratios.
+  const Eigen::ArrayXd* alternatives_;
   bool upward_;
   double null_ratio_;
-  Eigen::ArrayXd multipliers_;   // scratch: the alternatives as multiples of the null ratio
-  Eigen::ArrayXd pi_, factors_;  // scratch, kept so that an update allocates nothing
   MixtureEProcess mixture_;
 };
 
