@@ -608,5 +608,59 @@ TEST(LogEShareAboveTest, AllEmptyCanaryLoadsAgainstACleanHistory) {
   EXPECT_EQ(LogEShareAbove({3, 3}, {0, 0}), 0.0);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Shared storage: interned constant arrays and per-thread scratch.
+
+TEST(InternArrayTest, EqualArraysShareOneCopyAndDifferentOnesDoNot) {
+  Eigen::ArrayXd a(3);
+  a << 0.5, 1.0, 2.0;
+  const Eigen::ArrayXd b = a;
+  Eigen::ArrayXd c = a;
+  c[2] = 2.0000000000000004;  // one ulp away
+  const Eigen::ArrayXd* ia = InternArray(a);
+  EXPECT_EQ(InternArray(b), ia);
+  EXPECT_NE(InternArray(c), ia);
+  EXPECT_NE(InternArray(a.head(2)), ia);
+  ASSERT_EQ(ia->size(), 3);
+  EXPECT_TRUE((*ia == a).all());
+  EXPECT_NE(ia->data(), a.data());  // a copy: the caller's array may go away
+}
+
+// Every instance of a kind updates through the same per-thread scratch arrays. Interleaving
+// instances with grids of different lengths, and kinds with each other, must give each the
+// evidence it has alone.
+TEST(EProcessScratchTest, InterleavedInstancesGiveWhatEachGivesAlone) {
+  GaussianMixtureOptions short_grid;
+  short_grid.bets = {0.0, 1.0, 2.0};
+  short_grid.weights = {};
+  GaussianMixtureEProcess wide_alone, wide, narrow_alone(short_grid), narrow(short_grid);
+  DriftScaledGaussianEProcess drift_alone, drift;
+  RateRatioEProcess up_alone(1.2, true), up(1.2, true), down_alone(1.2, false), down(1.2, false);
+  Rng rng(7);
+  std::vector<double> zs;
+  for (int i = 0; i < 200; ++i) zs.push_back(rng.Normal() + 0.3);
+  for (double z : zs) wide_alone.Update(z);
+  for (double z : zs) narrow_alone.Update(-z);
+  for (double z : zs) drift_alone.Update(z, 0.4);
+  for (int i = 0; i < 200; ++i) up_alone.Update(3 + i % 4, 1000, 2, 1000, 1.0);
+  for (int i = 0; i < 200; ++i) down_alone.Update(1, 1000, 2 + i % 3, 1000, 1.0);
+  for (int i = 0; i < 200; ++i) {
+    const double z = zs[static_cast<std::size_t>(i)];
+    wide.Update(z);
+    up.Update(3 + i % 4, 1000, 2, 1000, 1.0);
+    narrow.Update(-z);
+    down.Update(1, 1000, 2 + i % 3, 1000, 1.0);
+    drift.Update(z, 0.4);
+  }
+  EXPECT_EQ(wide.log_e(), wide_alone.log_e());
+  EXPECT_EQ(narrow.log_e(), narrow_alone.log_e());
+  EXPECT_EQ(drift.log_e(), drift_alone.log_e());
+  EXPECT_EQ(up.log_e(), up_alone.log_e());
+  EXPECT_EQ(down.log_e(), down_alone.log_e());
+  EXPECT_GT(wide.log_e(), 5.0);  // the streams carry evidence: the comparison is not of zeros
+  EXPECT_GT(up.log_e(), 1.0);
+  EXPECT_GT(down.log_e(), 1.0);
+}
+
 }  // namespace
 }  // namespace canaryd
