@@ -633,7 +633,11 @@ TEST(EProcessScratchTest, InterleavedInstancesGiveWhatEachGivesAlone) {
   GaussianMixtureOptions short_grid;
   short_grid.bets = {0.0, 1.0, 2.0};
   short_grid.weights = {};
+  GaussianMixtureOptions four_bets;  // as many as the drift process's grid
+  four_bets.bets = {0.0, 0.5, 1.0, 3.0};
+  four_bets.weights = {};
   GaussianMixtureEProcess wide_alone, wide, narrow_alone(short_grid), narrow(short_grid);
+  GaussianMixtureEProcess four_alone(four_bets), four(four_bets);
   DriftScaledGaussianEProcess drift_alone, drift;
   RateRatioEProcess up_alone(1.2, true), up(1.2, true), down_alone(1.2, false), down(1.2, false);
   Rng rng(7);
@@ -641,6 +645,7 @@ TEST(EProcessScratchTest, InterleavedInstancesGiveWhatEachGivesAlone) {
   for (int i = 0; i < 200; ++i) zs.push_back(rng.Normal() + 0.3);
   for (double z : zs) wide_alone.Update(z);
   for (double z : zs) narrow_alone.Update(-z);
+  for (double z : zs) four_alone.Update(z);
   for (double z : zs) drift_alone.Update(z, 0.4);
   for (int i = 0; i < 200; ++i) up_alone.Update(3 + i % 4, 1000, 2, 1000, 1.0);
   for (int i = 0; i < 200; ++i) down_alone.Update(1, 1000, 2 + i % 3, 1000, 1.0);
@@ -651,9 +656,11 @@ TEST(EProcessScratchTest, InterleavedInstancesGiveWhatEachGivesAlone) {
     narrow.Update(-z);
     down.Update(1, 1000, 2 + i % 3, 1000, 1.0);
     drift.Update(z, 0.4);
+    four.Update(z);
   }
   EXPECT_EQ(wide.log_e(), wide_alone.log_e());
   EXPECT_EQ(narrow.log_e(), narrow_alone.log_e());
+  EXPECT_EQ(four.log_e(), four_alone.log_e());
   EXPECT_EQ(drift.log_e(), drift_alone.log_e());
   EXPECT_EQ(up.log_e(), up_alone.log_e());
   EXPECT_EQ(down.log_e(), down_alone.log_e());
