@@ -153,9 +153,19 @@ std::vector<StudyScenario> Scenarios() {
       sim::Scenario s = Base(1e5, 0.15, 0.5, false, 600);
       s.canary.column_null_rates = {{"email", to}};
       inside("inside_null_1_to_" + Pct(to) + "_r100k_j15",
-             "null_rate(email) 1% -> " + Pct(to) + "% (margin x1.2), 100k rows, jitter ±15%, split 50%",
+             "null_rate(email) 1% -> " + Pct(to) +
+                 "% (margin x1.2), 100k rows, jitter ±15%, split 50%",
              s);
     }
+    // A sparse rate (3 nulls a load: the counts method), whose margin is the absolute +0.1 point:
+    // x4.3 at 0.03%. The canary's x3.3 is real and inside it.
+    sim::Scenario c = Base(1e4, 0.15, 0.5, false, 600);
+    c.baseline.column_null_rates = {{"email", 0.0003}};
+    c.canary.column_null_rates = {{"email", 0.001}};
+    inside("inside_null_0.03_to_0.1_r10k_j15",
+           "null_rate(email) 0.03% -> 0.1% (margin +0.1 point: x4.3), 10k rows, jitter ±15%, "
+           "split 50%",
+           c);
     sim::Scenario f = Base(1e4, 0.3, 0.5, false, 600);
     f.canary.freshness_median_s *= 1.15;
     inside("inside_fresh_x1.15", "freshness median x1.15 (margin x1.2), sigma 0.5, split 50%", f);
@@ -192,6 +202,24 @@ std::vector<StudyScenario> Scenarios() {
   add("null_1_to_1.3_r300_shadow",
       "null_rate(email) 1% -> 1.3%, 300 rows, jitter ±30%, shadow (just past the x1.2 margin)",
       null_to(0.013, 300, 0.3, 2000, true), email);
+  // Sparse rates (the counts method), past the absolute +0.1 point margin: a column at 0.03%
+  // going to 0.3%, one that was never null going to 0.3%, and the first one from mid-release.
+  for (const double from : {0.0003, 0.0}) {
+    sim::Scenario s = Base(1e4, 0.15, 0.5, false, 300);
+    s.baseline.column_null_rates = {{"email", from}};
+    s.canary.column_null_rates = {{"email", 0.003}};
+    add("sparse_null_" + Pct(from) + "_to_0.3_r10k_j15",
+        "null_rate(email) " + Pct(from) + "% -> 0.3% (margin +0.1 point), 10k rows, jitter ±15%, " +
+            "split 50%",
+        s, email);
+    if (from == 0.0) continue;
+    StudyScenario* sc = add("mid_release_sparse_null_0.03_to_0.3",
+                            "null_rate(email) 0.03% -> 0.3% after 40 canary loads, 10k rows, "
+                            "jitter ±15%, split 50% (delay counted from the change)",
+                            s, email);
+    sc->regression_after = 40;
+    sc->sim.regression_after_canary_loads = 40;
+  }
   {
     sim::Scenario s = Base(1e4, 0.3, 0.5, false, 300);
     s.canary.duplicate_rate = 0.01;

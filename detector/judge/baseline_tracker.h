@@ -37,8 +37,11 @@ struct CountProfile {
   bool capped = false;  // false: no cap (CapAt is the largest count)
   double cap_rate = 0.0;
   double capped_dispersion = 1.0;
-  std::uint64_t CapAt(std::uint64_t rows) const {
-    return capped ? CountCap(cap_rate * static_cast<double>(rows))
+  std::uint64_t CapAt(std::uint64_t rows) const { return CapAt(rows, 1.0); }
+  // The cap of a load whose rate is `factor` times the window's: what a load at the margin's
+  // ratio exceeds only in bursts.
+  std::uint64_t CapAt(std::uint64_t rows, double factor) const {
+    return capped ? CountCap(cap_rate * factor * static_cast<double>(rows))
                   : std::numeric_limits<std::uint64_t>::max();
   }
 };

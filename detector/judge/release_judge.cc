@@ -258,20 +258,24 @@ bool ReleaseJudge::OnBaseline(const Sample& sample, const std::vector<LoadValue>
 }
 
 namespace {
-ArmGroup GroupOf(const LoadValue& v, const CountProfile& counts) {
-  return ArmGroup{.mean = v.value,
-                  .loads = 1,
-                  .count = v.count,
-                  .capped_count = std::min(v.count, counts.CapAt(v.rows)),
-                  .rows = v.rows};
+ArmGroup GroupOf(const LoadValue& v, const CountProfile& counts, double margin_log) {
+  return ArmGroup{
+      .mean = v.value,
+      .loads = 1,
+      .count = v.count,
+      .capped_count = std::min(v.count, counts.CapAt(v.rows)),
+      .margin_capped_count = std::min(v.count, counts.CapAt(v.rows, std::exp(margin_log))),
+      .rows = v.rows};
 }
 
-void AddTo(ArmGroup* g, const LoadValue& v, const ClipBounds& bounds, const CountProfile& counts) {
+void AddTo(ArmGroup* g, const LoadValue& v, const ClipBounds& bounds, const CountProfile& counts,
+           double margin_factor) {
   g->mean += bounds.Clip(v.value);  // a sum until Finish
   ++g->loads;
   g->count += v.count;
   g->rows += v.rows;
   g->capped_count += std::min(v.count, counts.CapAt(v.rows));
+  g->margin_capped_count += std::min(v.count, counts.CapAt(v.rows, margin_factor));
 }
 
 // The clip interval is at least twice each margin wide on either side of the baseline's median:
@@ -305,8 +309,9 @@ void ReleaseJudge::Pair(const LoadQueue::Load& canary, const LoadQueue::Load& ba
       const MetricChecks& checks = ChecksFor(c.metric, ctx);
       const CountProfile counts = CountsFor(checks, c.metric, ctx);
       for (const auto& test : checks.tests) {
-        test->ObservePaired(GroupOf(c, counts), GroupOf(b, counts), counts,
-                            MarginLog(*test, c.metric, ctx), ToleranceLog(*test, c.metric, ctx));
+        const double margin = MarginLog(*test, c.metric, ctx);
+        test->ObservePaired(GroupOf(c, counts, margin), GroupOf(b, counts, margin), counts, margin,
+                            ToleranceLog(*test, c.metric, ctx));
       }
     }
   }
@@ -439,6 +444,7 @@ ArmGroup ReleaseJudge::ShareGroup(LoadShare share, const Loads& loads,
   g.rows = static_cast<std::uint64_t>(g.loads);
   g.mean = g.loads > 0 ? static_cast<double>(g.count) / g.loads : 0.0;
   g.capped_count = g.count;  // a load is a hit or not: nothing to cap
+  g.margin_capped_count = g.count;
   return g;
 }
 
@@ -513,15 +519,17 @@ void ReleaseJudge::ScoreSplit(const DatasetContext& ctx) {
     }
     const ClipBounds bounds = WidenedForMargin(group_scales_[m].bounds, widest);
     const CountProfile& counts = group_scales_[m].counts;
+    // One group serves both directions' tests: capped for the wider margin.
+    const double margin_factor = std::exp(widest);
     ArmGroup canary, baseline;
     for (std::size_t i = 0; i < canary_pending_.size(); ++i) {
       for (const LoadValue& v : canary_pending_[i].values) {
-        if (v.metric == metric) AddTo(&canary, v, bounds, counts);
+        if (v.metric == metric) AddTo(&canary, v, bounds, counts, margin_factor);
       }
     }
     for (std::size_t i = 0; i < baseline_pending_.size(); ++i) {
       for (const LoadValue& v : baseline_pending_[i].values) {
-        if (v.metric == metric) AddTo(&baseline, v, bounds, counts);
+        if (v.metric == metric) AddTo(&baseline, v, bounds, counts, margin_factor);
       }
     }
     if (canary.loads == 0 || baseline.loads == 0) continue;
