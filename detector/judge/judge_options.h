@@ -44,8 +44,7 @@ struct JudgeOptions {
   // margin_total_se standard errors beyond it. The recent point estimate beyond the margin was
   // enough before, and rolled back 85% of canaries at x1.15 against a x1.2 margin at 100k rows and
   // 8% at x1.1 (judge study, inside_*): with hundreds of looks, noise lifts it past the margin.
-  // Scores method only; the counts method (a handful of counts per load, where significance
-  // itself is slow) gates on its point estimates.
+  // The counts method the same way, with a rate-ratio e-process and the rates' standard errors.
   double margin_alpha = 0.05;
   double margin_total_se = 1.0;
 

@@ -38,9 +38,8 @@ struct CheckEvidence {
   double log_threshold = 0.0;
   double log_e_non_inferiority = 0.0;
   double log_promote_threshold = 0.0;
-  // The margin's own test (the scores method: `split`, `paired`): evidence that the effect
-  // exceeds the margin, which a rollback also needs. margin_tested false: the point estimates
-  // gate instead (the counts method).
+  // The margin's own test: evidence that the effect exceeds the margin, which a rollback also
+  // needs. margin_tested false: no method chosen yet (the check has not compared anything).
   bool margin_tested = false;
   double log_e_beyond_margin = 0.0;
   double log_margin_threshold = 0.0;
