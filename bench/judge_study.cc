@@ -179,6 +179,11 @@ std::vector<StudyScenario> Scenarios() {
     out.push_back(sc);
     return &out.back();
   };
+  // The regression starts after 40 canary loads; its delays count from there.
+  const auto from_load_40 = [](StudyScenario* sc) {
+    sc->regression_after = 40;
+    sc->sim.regression_after_canary_loads = 40;
+  };
   const int email = kFirstNull;
   const auto null_to = [&](double to, double rows, double jitter, int canary_loads,
                            bool shadow = false) {
@@ -213,12 +218,10 @@ std::vector<StudyScenario> Scenarios() {
             "split 50%",
         s, email);
     if (from == 0.0) continue;
-    StudyScenario* sc = add("mid_release_sparse_null_0.03_to_0.3",
-                            "null_rate(email) 0.03% -> 0.3% after 40 canary loads, 10k rows, "
-                            "jitter ±15%, split 50% (delay counted from the change)",
-                            s, email);
-    sc->regression_after = 40;
-    sc->sim.regression_after_canary_loads = 40;
+    from_load_40(add("mid_release_sparse_null_0.03_to_0.3",
+                     "null_rate(email) 0.03% -> 0.3% after 40 canary loads, 10k rows, "
+                     "jitter ±15%, split 50% (delay counted from the change)",
+                     s, email));
   }
   {
     sim::Scenario s = Base(1e4, 0.3, 0.5, false, 300);
@@ -259,12 +262,10 @@ std::vector<StudyScenario> Scenarios() {
   {
     sim::Scenario s = Base(1e4, 0.3, 0.5, false, 300);
     s.canary.column_null_rates = {{"email", 0.02}};
-    StudyScenario* sc = add("mid_release_null_1_to_2",
-                            "null_rate(email) 1% -> 2% after 40 canary loads, 10k rows, jitter "
-                            "±30%, split 50% (delay counted from the change)",
-                            s, email);
-    sc->regression_after = 40;
-    sc->sim.regression_after_canary_loads = 40;
+    from_load_40(add("mid_release_null_1_to_2",
+                     "null_rate(email) 1% -> 2% after 40 canary loads, 10k rows, jitter "
+                     "±30%, split 50% (delay counted from the change)",
+                     s, email));
   }
   // Rules: the peers have no notion of them (a threshold on a missing series never fires).
   const auto rule = [&](std::string name, std::string what, sim::Scenario s, std::string check) {
