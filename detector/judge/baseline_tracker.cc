@@ -42,7 +42,10 @@ void CopyForSort(const Ring& ring, T (&out)[N], T pad) {
 // network's min/max passes take four doubles at a time, not two (x86-64's baseline SSE2), and a
 // 64-value sort takes ~190 ns instead of ~320 (min and max are exact: the same order either way).
 // The sort was 14% of a shard thread end to end (bench/RESULTS.md, Kafka session 19).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+// Not under the sanitizers: the clone is chosen by an ifunc resolver that runs while the binary is
+// relocated, before ThreadSanitizer's runtime is up, and the TSan unit tests crashed at start.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__)
 #define CANARYD_SORT_CLONES __attribute__((target_clones("avx2", "default"), noinline))
 #else
 #define CANARYD_SORT_CLONES

@@ -104,7 +104,7 @@ class ComparisonCheck {
   // against the margin's ratio at log_threshold, or the whole release's pooled estimate beyond the
   // margin at the release's own baseline level (at a never-null baseline the margin's ratio is in
   // the thousands, which no ratio test can show; the estimate can). The recent window's estimate
-  // also passed here before, and with hundreds of looks rolled back 7.8% of canaries at x3.3
+  // also passed here before, and with hundreds of looks rolled back 8.7% of canaries at x3.3
   // inside a x4.3 margin (judge study, inside_null_0.03_to_0.1_r10k_j15). Either way the whole
   // release's estimate must be worse, so the reason's estimates agree.
   bool BeyondMargin(double log_threshold) const;
@@ -152,10 +152,10 @@ class ComparisonCheck {
   // Whether the whole release's estimate clears the margin, by JudgeOptions::margin_total_se
   // standard errors of its rates (Poisson counts times the baseline's dispersion): half of the
   // counts method's gate, BeyondMargin. The estimate alone rolled back 6.4% of canaries at x3.3
-  // inside a x4.3 margin, from the release's first few loads. A row rate reads its absolute margin
-  // at the baseline level of the effect's own comparisons: against a never-null column's 64-load
-  // pooled level, the release's ever larger count-free baseline made a canary at 0.06% look
-  // further above 0% than +0.1pp.
+  // inside a x4.3 margin (of 1,000), from the release's first few loads. A row rate reads its
+  // absolute margin at the baseline level of the effect's own comparisons: against a never-null
+  // column's 64-load pooled level, the release's ever larger count-free baseline made a canary at
+  // 0.06% look further above 0% than +0.1pp.
   bool TotalCountsBeyondMargin() const;
 
   MetricKey key_;
