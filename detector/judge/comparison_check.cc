@@ -110,7 +110,6 @@ bool ComparisonCheck::BeyondMargin(double log_threshold) const {
 }
 
 bool ComparisonCheck::TotalCountsBeyondMargin() const {
-  if (total_effect_ < (EffectMargins() ? total_margin_log_ : margin_log_)) return false;
   if (total_.canary_rows <= 0 || total_.baseline_rows <= 0) return false;
   // The tested arm's rate t against the bound the margin puts on it, o * e^m, on the rate scale:
   // in log ratios a never-null baseline's half count alone is sqrt(2) nats of error, where its rate

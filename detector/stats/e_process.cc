@@ -8,6 +8,7 @@
 #include <numbers>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace canaryd {
 namespace {
@@ -24,23 +25,26 @@ Eigen::ArrayXd PriorOf(const std::vector<double>& weights, Eigen::Index n) {
 }
 
 // Per-thread scratch for an update's intermediate arrays, so that an update allocates nothing once
-// warm and an instance carries none. One slot per use: arrays of different lengths (a 10-bet grid,
-// a 9- or a 5-alternative rate grid) sharing a slot would reallocate it at every switch.
+// warm and an instance carries none. One array per use and length: grids of different lengths (a
+// regression test's 9 rate ratios, the margin test's 10) sharing one would reallocate it at every
+// switch.
 enum ScratchSlot : std::size_t {
   kGaussianFactors,
   kDriftBets,
   kDriftFactors,
-  kRateUpPi,
-  kRateUpFactors,
-  kRateDownMultipliers,
-  kRateDownPi,
-  kRateDownFactors,
+  kRateMultipliers,
+  kRatePi,
+  kRateFactors,
   kScratchSlots
 };
 
-Eigen::ArrayXd& Scratch(ScratchSlot slot) {
-  thread_local std::array<Eigen::ArrayXd, kScratchSlots> scratch;
-  return scratch[slot];
+Eigen::ArrayXd& Scratch(ScratchSlot slot, Eigen::Index size) {
+  thread_local std::array<std::vector<Eigen::ArrayXd>, kScratchSlots> scratch;
+  std::vector<Eigen::ArrayXd>& by_size = scratch[slot];
+  const auto i = static_cast<std::size_t>(size);
+  if (by_size.size() <= i) by_size.resize(i + 1);
+  if (by_size[i].size() != size) by_size[i].resize(size);
+  return by_size[i];
 }
 
 }  // namespace
@@ -97,7 +101,7 @@ void GaussianMixtureEProcess::Update(double z) {
   // Bounding z keeps the arithmetic finite for zero-variance inputs; 50 standard errors is
   // already overwhelming evidence, so nothing is lost.
   z = std::clamp(z, -50.0, 50.0);
-  Eigen::ArrayXd& factors = Scratch(kGaussianFactors);
+  Eigen::ArrayXd& factors = Scratch(kGaussianFactors, bets_->size());
   factors = *bets_ * z - *half_bets_squared_;
   mixture_.Update(factors);
 }
@@ -124,11 +128,11 @@ void DriftScaledGaussianEProcess::Update(double z, double drift) {
   // A drift of 0 (no margin) leaves the fixed bets only; a huge one (a zero-spread arm at the
   // scale floor) needs no bet beyond what 50 standard errors already prove.
   const double d = std::isfinite(drift) ? std::clamp(drift, 0.0, 50.0) : 0.0;
-  Eigen::ArrayXd& bets = Scratch(kDriftBets);
-  bets.resize(multiples_->size() + fixed_bets_->size());
+  const Eigen::Index n = multiples_->size() + fixed_bets_->size();
+  Eigen::ArrayXd& bets = Scratch(kDriftBets, n);
   bets.head(multiples_->size()) = *multiples_ * d;
   bets.tail(fixed_bets_->size()) = *fixed_bets_;
-  Eigen::ArrayXd& factors = Scratch(kDriftFactors);
+  Eigen::ArrayXd& factors = Scratch(kDriftFactors, n);
   factors = bets * z - 0.5 * bets.square();
   mixture_.Update(factors);
 }
@@ -158,16 +162,16 @@ void RateRatioEProcess::Update(std::uint64_t canary_count, double canary_rows,
   // The alternatives as multiples of the null ratio.
   const Eigen::ArrayXd* multipliers = alternatives_;
   if (!upward_) {
-    Eigen::ArrayXd& scaled = Scratch(kRateDownMultipliers);
+    Eigen::ArrayXd& scaled = Scratch(kRateMultipliers, alternatives_->size());
     scaled = (*alternatives_ / null_ratio_).min(1.0);
     multipliers = &scaled;
   }
   const double pi0 = null_ratio_ * canary_rows / (null_ratio_ * canary_rows + baseline_rows);
   // pi: the canary's share of the counts under each alternative ratio.
-  Eigen::ArrayXd& pi = Scratch(upward_ ? kRateUpPi : kRateDownPi);
+  Eigen::ArrayXd& pi = Scratch(kRatePi, alternatives_->size());
   pi = (*multipliers * null_ratio_ * canary_rows) /
        (*multipliers * null_ratio_ * canary_rows + baseline_rows);
-  Eigen::ArrayXd& factors = Scratch(upward_ ? kRateUpFactors : kRateDownFactors);
+  Eigen::ArrayXd& factors = Scratch(kRateFactors, alternatives_->size());
   factors =
       (kc * (pi / pi0).log() + kb * ((1.0 - pi) / (1.0 - pi0)).log()) / std::max(1.0, dispersion);
   mixture_.Update(factors);
